@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Make a Docker engine answer: use a running one; else, as root on Debian, install docker.io and
+# start dockerd in the background; else stop and say what to install.
+set -euo pipefail
+say() { printf '[docker] %s\n' "$*"; }
+
+if docker info >/dev/null 2>&1; then
+  say "engine already running ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+  exit 0
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ] || [ ! -f /etc/debian_version ]; then
+    say "no Docker engine answers and this is not root on Debian: install Docker (docker.io or Docker Desktop), start it, and run again" >&2
+    exit 1
+  fi
+  say "installing docker.io from Debian (apt-get) ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker.io >/dev/null
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  say "dockerd is installed but not running, and starting it needs root: start the docker service and run again" >&2
+  exit 1
+fi
+
+say "starting dockerd in the background (log: /var/log/dockerd.log) ..."
+nohup dockerd >/var/log/dockerd.log 2>&1 &
+for i in $(seq 1 60); do
+  if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then
+    say "engine up after ${i}s ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  sleep 1
+done
+say "dockerd did not answer within 60 s; last lines of /var/log/dockerd.log:" >&2
+tail -n 20 /var/log/dockerd.log >&2 || true
+exit 1
