@@ -1,0 +1,132 @@
+"""One pymysql connection to a Magento database, from env.php (C1.2) with host/port overrides.
+
+Public API (stable):
+    class Database(env: EnvConfig, host: str | None = None, port: int | None = None,
+                   connect_timeout: int = 10, connect=pymysql.connect)
+        t(name) -> str                    table name with the C1.2 prefix, backquoted
+        query(sql, params=()) -> list[dict]   parameterised SELECT (use %s placeholders)
+        execute(sql, params=()) -> int     parameterised write; returns affected rows
+        transaction() -> context manager   commit on success, rollback on any error
+        close()
+        host, port                         what it connected to (safe to print)
+    database_for(env: EnvConfig, params: SiteParams) -> Database
+SQL names tables with db.t("oauth_token"); only table names are interpolated (validated prefix),
+values always go as parameters.
+Connection errors become ModuleFailure naming host, port and the fix, never the password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ansible.module_utils.magento_common import ModuleFailure, SiteParams
+from ansible.module_utils.magento_env_php import EnvConfig
+
+try:
+    import pymysql
+    import pymysql.cursors
+
+    HAS_PYMYSQL = True
+except ImportError:  # reported when a connection is attempted
+    pymysql = None  # type: ignore[assignment]
+    HAS_PYMYSQL = False
+
+_IDENT = re.compile(r"^[A-Za-z0-9_]*$")
+
+
+class Database:
+    def __init__(
+        self,
+        env: EnvConfig,
+        host: str | None = None,
+        port: int | None = None,
+        connect_timeout: int = 10,
+        connect: Callable[..., Any] | None = None,
+    ) -> None:
+        if not _IDENT.match(env.table_prefix):
+            raise ModuleFailure(
+                f"table prefix {env.table_prefix!r} in env.php is not a plain identifier: fix db.table_prefix"
+            )
+        self.prefix = env.table_prefix
+        self.host = host or env.db_host
+        self.port = int(port or env.db_port)
+        self.name = env.db_name
+        if connect is None:
+            if not HAS_PYMYSQL:
+                raise ModuleFailure(
+                    "the Python 'pymysql' package is missing on the control node: pip install pymysql"
+                )
+            connect = pymysql.connect
+        kwargs: dict[str, Any] = {
+            "user": env.db_username,
+            "password": env.db_password,
+            "database": env.db_name,
+            "charset": "utf8mb4",
+            "connect_timeout": connect_timeout,
+            "autocommit": False,
+        }
+        if HAS_PYMYSQL:
+            kwargs["cursorclass"] = pymysql.cursors.DictCursor
+        # A socket in env.php only helps when nothing overrides the host (same machine as the store).
+        if env.db_socket and not host and not port:
+            kwargs["unix_socket"] = env.db_socket
+        else:
+            kwargs["host"] = self.host
+            kwargs["port"] = self.port
+        try:
+            self.conn = connect(**kwargs)
+        except Exception as exc:
+            code = exc.args[0] if getattr(exc, "args", None) else None
+            reason = {
+                1045: "access denied for the env.php user",
+                1049: f"unknown database {self.name!r}",
+            }.get(code if isinstance(code, int) else -1, type(exc).__name__)
+            raise ModuleFailure(
+                f"cannot connect to the database at {self.host}:{self.port} ({reason}): start the DB, or set "
+                "db_host/db_port when the control node reaches the DB through a published port",
+                db_host=self.host,
+                db_port=self.port,
+            ) from None
+
+    def t(self, name: str) -> str:
+        if not _IDENT.match(name):
+            raise ValueError(f"bad table name {name!r}")
+        return f"`{self.prefix}{name}`"
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, tuple(params))
+            return [dict(r) for r in cur.fetchall()]
+
+    def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> int:
+        with self.conn.cursor() as cur:
+            return int(cur.execute(sql, tuple(params)))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        self.conn.begin()
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except Exception:  # noqa: S110 - closing a dead connection is not an error
+            pass
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def database_for(env: EnvConfig, params: SiteParams) -> Database:
+    return Database(env, host=params.db_host, port=params.db_port)

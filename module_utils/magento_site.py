@@ -1,0 +1,453 @@
+"""Reach a Magento site's files and commands: through Docker (SDK exec/archive) or locally.
+
+Public API (stable):
+    @dataclass CommandResult(rc: int, stdout: str, stderr: str, seconds: float)
+    class Runner(Protocol)
+        run(argv, cwd=None, timeout=60, user=None) -> CommandResult   (raises ModuleFailure on timeout)
+        read_file(path) -> bytes | None                               (None when absent)
+        write_files(dest_dir, files: {relpath: bytes}, mode=0o644, owner=None) -> None
+        file_hashes(dir) -> {relpath: sha256 hex}                     ({} when absent)
+        exists(path) -> bool
+        remove_tree(path) -> None
+        glob(root, patterns) -> list[str]                             (paths relative to root, sorted)
+    class DockerRunner(container, docker_host=None)      class LocalRunner()
+    runner_from_params(SiteParams) -> Runner
+    class Site(runner, magento_root, cli_command=("bin/magento",), cli_user=None)
+        path(rel) -> str;  env() -> EnvConfig;  env_text() -> str;  config_modules() -> {V_M: bool}
+        module_dir(V_M) -> str;  acl_xml_files() -> list[AclFile(module, path, content)]
+        cli(args, timeout=600) -> CommandResult;  owner() -> "uid:gid" of the Magento root
+    site_from_params(SiteParams) -> Site
+Paths given to a runner are absolute on the site. Errors are ModuleFailure naming cause and fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ansible.module_utils.magento_common import ModuleFailure, SiteParams
+from ansible.module_utils.magento_contract import (
+    APP_CODE,
+    CONFIG_PHP,
+    ENV_PHP,
+    MODULE_XML,
+)
+from ansible.module_utils.magento_env_php import (
+    EnvConfig,
+    PhpParseError,
+    parse_config_php_modules,
+    parse_env_php,
+)
+
+UP_HINT = "start the stack: ansible-playbook playbooks/up.yml"
+TIMEOUT_RC = 124  # coreutils timeout(1)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    rc: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AclFile:
+    module: str
+    path: str
+    content: bytes = field(repr=False)
+
+
+class Runner(Protocol):
+    def run(
+        self, argv: list[str], cwd: str | None = None, timeout: int = 60, user: str | None = None
+    ) -> CommandResult: ...
+    def read_file(self, path: str) -> bytes | None: ...
+    def write_files(
+        self, dest_dir: str, files: dict[str, bytes], mode: int = 0o644, owner: str | None = None
+    ) -> None: ...
+    def file_hashes(self, directory: str) -> dict[str, str]: ...
+    def exists(self, path: str) -> bool: ...
+    def remove_tree(self, path: str) -> None: ...
+    def glob(self, root: str, patterns: list[str]) -> list[str]: ...
+
+
+def _timeout_failure(argv: list[str], timeout: int) -> ModuleFailure:
+    return ModuleFailure(
+        f"command {' '.join(argv[:3])}... did not finish within {timeout} s: raise the timeout option, "
+        "or check that the site is not blocked (maintenance, locked DB)",
+        timed_out=True,
+    )
+
+
+def _tar_members(data: bytes) -> dict[str, bytes]:
+    """Regular files of a tar archive: name (as stored) → content."""
+    out: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                fh = tar.extractfile(member)
+                if fh is not None:
+                    out[member.name] = fh.read()
+    return out
+
+
+def _glob_script(patterns: list[str]) -> str:
+    # Patterns are fixed by this project (never user input); quoting keeps the glob active.
+    for p in patterns:
+        if any(c in p for c in "'\"`$;&|\n"):
+            raise ValueError(f"unsafe glob pattern {p!r}")
+    return "for f in " + " ".join(patterns) + '; do [ -e "$f" ] && printf "%s\\n" "$f"; done; true'
+
+
+class DockerRunner:
+    """Runs in a container through the Docker SDK from the control node."""
+
+    def __init__(self, container: str, docker_host: str | None = None) -> None:
+        try:
+            from docker.errors import DockerException, NotFound
+
+            import docker
+        except ImportError as exc:
+            raise ModuleFailure(
+                "the Python 'docker' package is missing on the control node: install it in the venv "
+                "(pip install docker), or use runner: local"
+            ) from exc
+        try:
+            self.client = (
+                docker.DockerClient(base_url=docker_host, timeout=3600)
+                if docker_host
+                else docker.from_env(timeout=3600)
+            )
+            self.container = self.client.containers.get(container)
+        except NotFound:
+            raise ModuleFailure(f"container {container!r} not found: {UP_HINT}") from None
+        except DockerException as exc:
+            raise ModuleFailure(
+                f"cannot reach the Docker engine ({type(exc).__name__}): start Docker "
+                "(scripts/ensure-docker.sh) "
+                "or set docker_host"
+            ) from None
+        if self.container.status != "running":
+            raise ModuleFailure(f"container {container!r} is {self.container.status}, not running: {UP_HINT}")
+        self.name = container
+        self._not_found = NotFound
+
+    def run(
+        self, argv: list[str], cwd: str | None = None, timeout: int = 60, user: str | None = None
+    ) -> CommandResult:
+        # timeout(1) kills the process inside the container; the thread join bounds our own wait.
+        cmd = ["timeout", "--kill-after=10", str(int(timeout)), *argv]
+        api = self.client.api
+        started = time.monotonic()
+        exec_id = api.exec_create(
+            self.container.id, cmd, workdir=cwd, user=user or "", stdout=True, stderr=True
+        )
+        box: dict[str, object] = {}
+
+        def target() -> None:
+            try:
+                box["out"] = api.exec_start(exec_id, demux=True)
+            except Exception as exc:
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        thread.join(timeout + 20)
+        seconds = time.monotonic() - started
+        if thread.is_alive():
+            raise _timeout_failure(argv, timeout)
+        if "error" in box:
+            raise ModuleFailure(f"docker exec in {self.name!r} failed ({box['error']}): {UP_HINT}")
+        stdout, stderr = box["out"]  # type: ignore[misc]
+        rc = api.exec_inspect(exec_id).get("ExitCode")
+        if rc == TIMEOUT_RC or (rc == 137 and seconds >= timeout):
+            raise _timeout_failure(argv, timeout)
+        return CommandResult(
+            rc=int(rc if rc is not None else -1),
+            stdout=(stdout or b"").decode("utf-8", "replace"),
+            stderr=(stderr or b"").decode("utf-8", "replace"),
+            seconds=round(seconds, 3),
+        )
+
+    def _archive(self, path: str) -> bytes | None:
+        try:
+            stream, _stat = self.container.get_archive(path)
+        except self._not_found:
+            return None
+        return b"".join(stream)
+
+    def read_file(self, path: str) -> bytes | None:
+        data = self._archive(path)
+        if data is None:
+            return None
+        members = _tar_members(data)
+        return members.get(posixpath.basename(path.rstrip("/")))
+
+    def write_files(
+        self, dest_dir: str, files: dict[str, bytes], mode: int = 0o644, owner: str | None = None
+    ) -> None:
+        uid, gid = (int(x) for x in owner.split(":")) if owner else (0, 0)
+        res = self.run(["mkdir", "-p", dest_dir], timeout=30)
+        if res.rc != 0:
+            raise ModuleFailure(f"cannot create {dest_dir} in {self.name!r}: {res.stderr.strip()}")
+        buf = io.BytesIO()
+        now = time.time()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            dirs: set[str] = set()
+            for rel in sorted(files):
+                parts = rel.split("/")[:-1]
+                for i in range(1, len(parts) + 1):
+                    d = "/".join(parts[:i])
+                    if d not in dirs:
+                        dirs.add(d)
+                        info = tarfile.TarInfo(d)
+                        info.type, info.mode, info.uid, info.gid, info.mtime = (
+                            tarfile.DIRTYPE,
+                            0o755,
+                            uid,
+                            gid,
+                            now,
+                        )
+                        tar.addfile(info)
+                info = tarfile.TarInfo(rel)
+                info.size, info.mode, info.uid, info.gid, info.mtime = len(files[rel]), mode, uid, gid, now
+                tar.addfile(info, io.BytesIO(files[rel]))
+        if not self.container.put_archive(dest_dir, buf.getvalue()):
+            raise ModuleFailure(
+                f"writing files to {dest_dir} in {self.name!r} failed: check the container's disk"
+            )
+
+    def file_hashes(self, directory: str) -> dict[str, str]:
+        data = self._archive(directory.rstrip("/"))
+        if data is None:
+            return {}
+        base = posixpath.basename(directory.rstrip("/"))
+        out = {}
+        for name, content in _tar_members(data).items():
+            rel = name[len(base) + 1 :] if name.startswith(base + "/") else name
+            out[rel] = hashlib.sha256(content).hexdigest()
+        return out
+
+    def exists(self, path: str) -> bool:
+        return self.run(["test", "-e", path], timeout=30).rc == 0
+
+    def remove_tree(self, path: str) -> None:
+        res = self.run(["rm", "-rf", "--", path], timeout=60)
+        if res.rc != 0:
+            raise ModuleFailure(f"cannot remove {path} in {self.name!r}: {res.stderr.strip()}")
+
+    def glob(self, root: str, patterns: list[str]) -> list[str]:
+        res = self.run(["sh", "-c", _glob_script(patterns)], cwd=root, timeout=60)
+        return sorted(line for line in res.stdout.splitlines() if line)
+
+
+class LocalRunner:
+    """Runs on the host the module executes on (the control node, or an SSH target)."""
+
+    def run(
+        self, argv: list[str], cwd: str | None = None, timeout: int = 60, user: str | None = None
+    ) -> CommandResult:
+        cmd = list(argv)
+        if user and user != _current_user():
+            cmd = ["sudo", "-n", "-u", user, "--", *cmd]
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise _timeout_failure(argv, timeout) from None
+        except FileNotFoundError as exc:
+            raise ModuleFailure(
+                f"cannot run {argv[0]!r} in {cwd or '.'}: {exc.strerror}; check magento_root and cli_command"
+            ) from None
+        return CommandResult(
+            rc=proc.returncode,
+            stdout=proc.stdout.decode("utf-8", "replace"),
+            stderr=proc.stderr.decode("utf-8", "replace"),
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    def read_file(self, path: str) -> bytes | None:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+        except PermissionError:
+            raise ModuleFailure(
+                f"no permission to read {path}: run as the Magento file owner (become)"
+            ) from None
+
+    def write_files(
+        self, dest_dir: str, files: dict[str, bytes], mode: int = 0o644, owner: str | None = None
+    ) -> None:
+        for rel, content in sorted(files.items()):
+            target = os.path.join(dest_dir, rel)
+            parent = os.path.dirname(target)
+            os.makedirs(parent, mode=0o755, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=".reintegrate-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(content)
+                os.chmod(tmp, mode)
+                if owner and os.geteuid() == 0:
+                    uid, gid = (int(x) for x in owner.split(":"))
+                    os.chown(tmp, uid, gid)
+                os.replace(tmp, target)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+
+    def file_hashes(self, directory: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if not os.path.isdir(directory):
+            return out
+        for dirpath, _dirs, names in os.walk(directory):
+            for name in names:
+                full = os.path.join(dirpath, name)
+                if os.path.isfile(full) and not os.path.islink(full):
+                    with open(full, "rb") as fh:
+                        out[os.path.relpath(full, directory)] = hashlib.sha256(fh.read()).hexdigest()
+        return out
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(path)
+
+    def remove_tree(self, path: str) -> None:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
+
+    def glob(self, root: str, patterns: list[str]) -> list[str]:
+        import glob as globmod
+
+        found: set[str] = set()
+        for pattern in patterns:
+            for match in globmod.glob(pattern, root_dir=root):
+                found.add(match)
+        return sorted(found)
+
+
+def _current_user() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def runner_from_params(params: SiteParams) -> Runner:
+    if params.runner == "docker":
+        if not params.container:
+            raise ModuleFailure(
+                "runner is docker but no container is set: set container (e.g. reintegrate-app)"
+            )
+        return DockerRunner(params.container, params.docker_host)
+    return LocalRunner()
+
+
+def module_name_from_xml(content: bytes) -> str | None:
+    """``<module name="V_M">`` of an etc/module.xml (C1.3)."""
+    try:
+        root = ET.fromstring(content)  # noqa: S314 - site file, no DTD processing in ElementTree
+    except ET.ParseError:
+        return None
+    node = root.find("module")
+    return node.get("name") if node is not None else None
+
+
+class Site:
+    """One Magento installation reached through a runner."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        magento_root: str,
+        cli_command: tuple[str, ...] | list[str] = ("bin/magento",),
+        cli_user: str | None = None,
+    ) -> None:
+        self.runner = runner
+        self.root = magento_root.rstrip("/") or "/"
+        self.cli_command = tuple(cli_command)
+        self.cli_user = cli_user
+        self._env: EnvConfig | None = None
+
+    def path(self, rel: str) -> str:
+        return posixpath.join(self.root, rel)
+
+    def env_text(self) -> str:
+        data = self.runner.read_file(self.path(ENV_PHP))
+        if data is None:
+            raise ModuleFailure(
+                f"{self.path(ENV_PHP)} not found: set magento_root to the folder holding bin/magento "
+                "(and container/runner to where the store runs)"
+            )
+        return data.decode("utf-8", "replace")
+
+    def env(self) -> EnvConfig:
+        if self._env is None:
+            try:
+                self._env = parse_env_php(self.env_text())
+            except PhpParseError as exc:
+                raise ModuleFailure(
+                    f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax"
+                ) from None
+        return self._env
+
+    def config_modules(self) -> dict[str, bool]:
+        data = self.runner.read_file(self.path(CONFIG_PHP))
+        if data is None:
+            return {}
+        try:
+            return parse_config_php_modules(data.decode("utf-8", "replace"))
+        except PhpParseError as exc:
+            raise ModuleFailure(
+                f"cannot read {self.path(CONFIG_PHP)}: {exc}; fix the file's PHP syntax"
+            ) from None
+
+    def module_dir(self, module: str) -> str:
+        vendor, _, name = module.partition("_")
+        return self.path(f"{APP_CODE}/{vendor}/{name}")
+
+    def owner(self) -> str | None:
+        """uid:gid owning the Magento root, so written files match the store's own."""
+        res = self.runner.run(["stat", "-c", "%u:%g", self.root], timeout=30)
+        value = res.stdout.strip()
+        return value if res.rc == 0 and ":" in value else None
+
+    def acl_xml_files(self) -> list[AclFile]:
+        """etc/acl.xml of every ENABLED module in vendor/*/* and app/code/*/* (C4.1)."""
+        enabled = {name for name, on in self.config_modules().items() if on}
+        found = self.runner.glob(self.root, ["vendor/*/*/etc/acl.xml", f"{APP_CODE}/*/*/etc/acl.xml"])
+        files: list[AclFile] = []
+        for rel in found:
+            module_root = rel[: -len("etc/acl.xml")]
+            module_xml = self.runner.read_file(self.path(module_root + MODULE_XML))
+            name = module_name_from_xml(module_xml) if module_xml else None
+            if name is None and rel.startswith(APP_CODE + "/"):
+                parts = rel.split("/")
+                name = f"{parts[2]}_{parts[3]}"
+            if name is None or name not in enabled:
+                continue
+            content = self.runner.read_file(self.path(rel))
+            if content is not None:
+                files.append(AclFile(module=name, path=rel, content=content))
+        return files
+
+    def cli(self, args: list[str], timeout: int = 600) -> CommandResult:
+        return self.runner.run([*self.cli_command, *args], cwd=self.root, timeout=timeout, user=self.cli_user)
+
+
+def site_from_params(params: SiteParams) -> Site:
+    return Site(runner_from_params(params), params.magento_root, params.cli_command, params.cli_user)
