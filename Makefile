@@ -1,0 +1,90 @@
+# reintegrate: every entry point. `make test` is what CI runs (through .ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PYTHONDONTWRITEBYTECODE := 1
+PYTEST := .venv/bin/pytest
+MODULES := $(basename $(notdir $(wildcard library/*.py)))
+PLAYBOOKS := $(wildcard playbooks/*.yml)
+step = @printf '\n==> %s\n' "$(1)"
+
+.PHONY: help setup venv docker base-image php lint test test-unit test-php test-twin test-integration \
+        molecule up down demo bench clean
+
+help:
+	@echo "make demo   - set up, start the sandbox stack, reinstall the example integration, say where the credentials went"
+	@echo "make test   - every gate and every test suite (what CI runs)"
+	@echo "make lint | test-unit | test-twin | test-integration | molecule | up | down | bench"
+
+setup: venv docker base-image php
+
+venv:
+	$(call step,Python virtual environment (.venv))
+	@scripts/ensure-venv.sh
+
+docker:
+	$(call step,Docker engine)
+	@scripts/ensure-docker.sh
+
+base-image: docker
+	$(call step,Base image debian:bookworm-slim)
+	@scripts/ensure-base-image.sh
+
+php:
+	$(call step,PHP CLI for php -l and the helper module's test)
+	@scripts/ensure-php.sh
+
+lint: venv php
+	$(call step,ruff)
+	@ruff check . && ruff format --check .
+	$(call step,yamllint)
+	@yamllint -s .
+	$(call step,ansible-playbook --syntax-check)
+	@for p in $(PLAYBOOKS); do ansible-playbook --syntax-check "$$p" >/dev/null && echo "ok  $$p"; done
+	$(call step,ansible-doc of every module)
+	@for m in $(MODULES); do ansible-doc -M library "$$m" >/dev/null && echo "ok  $$m"; done
+	$(call step,ansible-lint (production profile, offline))
+	@ansible-lint --offline --profile production -q
+	$(call step,php -l)
+	@bash tests/php/lint.sh
+
+test-unit: venv
+	$(call step,Unit tests)
+	@$(PYTEST) -q tests/unit
+
+test-php: php
+	$(call step,PHP helper module behaviour test)
+	@bash tests/php/run.sh
+
+up: setup
+	$(call step,Sandbox stack (playbooks/up.yml))
+	@ansible-playbook playbooks/up.yml
+
+down: venv
+	@ansible-playbook playbooks/down.yml
+
+test-twin: up
+	$(call step,Twin fidelity tests (tests/twin))
+	@$(PYTEST) -q tests/twin
+
+test-integration: up
+	$(call step,Module integration tests against the live stack (tests/integration))
+	@$(PYTEST) -q tests/integration
+
+molecule: setup
+	$(call step,Molecule scenarios)
+	@for s in $$(ls molecule); do echo "--- molecule test -s $$s"; molecule test -s "$$s"; done
+
+test: setup lint test-unit test-php test-twin test-integration molecule
+	$(call step,All gates and suites passed)
+
+demo: up
+	$(call step,Reinstall the example integration on the sandbox)
+	@ansible-playbook playbooks/reinstall_integration.yml
+
+bench: up
+	@for b in bench/*.py; do .venv/bin/python "$$b"; done
+
+clean: down
+	rm -rf .venv .credentials .backups
