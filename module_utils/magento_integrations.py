@@ -250,9 +250,9 @@ def patch_rows(db: Any, module: str, patches: list[str] | None = None) -> list[d
         )
         return db.query(sql, names)
     prefix = module_namespace(module)
-    # LEFT() instead of LIKE: backslashes in class names are LIKE escapes in MySQL.
+    # SUBSTRING instead of LIKE: backslashes in class names are LIKE escapes in MySQL.
     return db.query(
-        f"SELECT patch_id, patch_name FROM {table} WHERE LEFT(patch_name, %s) = %s ORDER BY patch_id",
+        f"SELECT patch_id, patch_name FROM {table} WHERE SUBSTRING(patch_name, 1, %s) = %s ORDER BY patch_id",
         (len(prefix), prefix),
     )
 
