@@ -7,8 +7,8 @@ A backup file (folder 0700, file 0600, written atomically) holds:
 Values keep their type through ``encode_value``/``decode_value`` (datetime, date, Decimal and bytes
 are tagged). The rows may include token secrets: the file is 0600 and is never printed.
 
-Restore: ``restore_backup(db, path)`` inserts every row back in one transaction (tables in file order;
-a row whose primary key already exists makes it fail and roll back, so nothing is half-restored).
+Restore: ``restore_backup(db, path)`` inserts the rows that are missing, in one transaction (a row whose
+identity, its primary key or patch_name, already exists is left alone, so a restore can be repeated).
 From a playbook: ``magento_setup_module: state=present restore_from=<file>`` or
 ``magento_oauth_tokens: state=present restore_from=<file>``.
 
@@ -16,7 +16,7 @@ Public API (stable):
     BACKUP_FORMAT
     write_backup(backup_dir, what, where: dict, tables: list[tuple[str, list[dict]]], slug=None) -> str
     read_backup(path) -> dict             (values decoded)
-    restore_backup(db, path, allowed_tables=None) -> dict[str, int]   rows inserted per table
+    restore_backup(db, path, allowed_tables=None, check_mode=False) -> {inserted: {t: n}, present: {t: n}}
     encode_value(v) / decode_value(v)
 """
 
@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from ansible.module_utils.magento_common import ModuleFailure
+from ansible.module_utils.magento_contract import RESTORE_DROP_COLUMNS, RESTORE_IDENTITY
 
 BACKUP_FORMAT = "reintegrate-backup/1"
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -139,10 +140,16 @@ def read_backup(path: str) -> dict[str, Any]:
 _COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-def restore_backup(db: Any, path: str, allowed_tables: set[str] | None = None) -> dict[str, int]:
-    """Insert the backup's rows back, all or nothing. ``db`` is a magento_db.Database."""
+def restore_backup(
+    db: Any, path: str, allowed_tables: set[str] | None = None, check_mode: bool = False
+) -> dict[str, dict[str, int]]:
+    """Insert the backup's rows that are not in the DB, all or nothing; ``db`` is a magento_db.Database.
+
+    A row counts as present when its identity (``RESTORE_IDENTITY``: primary key, or patch_name for
+    patch_list) exists, so restoring twice changes nothing. Returns ``{"inserted": {table: n},
+    "present": {table: n}}``; with ``check_mode`` nothing is written.
+    """
     doc = read_backup(path)
-    counts: dict[str, int] = {}
     for table in doc["tables"]:
         name = table["table"]
         if allowed_tables is not None and name not in allowed_tables:
@@ -154,15 +161,29 @@ def restore_backup(db: Any, path: str, allowed_tables: set[str] | None = None) -
             for col in row:
                 if not _COLUMN.match(col):
                     raise ModuleFailure(f"backup {path} has a bad column name {col!r}: the file was edited")
+    inserted: dict[str, int] = {}
+    present: dict[str, int] = {}
     with db.transaction():
         for table in doc["tables"]:
             name = table["table"]
+            inserted.setdefault(name, 0)
+            present.setdefault(name, 0)
+            if not table["rows"]:
+                continue
+            identity = RESTORE_IDENTITY.get(name) or tuple(table["rows"][0])
+            drop = RESTORE_DROP_COLUMNS.get(name, ())
             for row in table["rows"]:
-                cols = list(row)
+                where = " AND ".join(f"`{c}` = %s" for c in identity)
+                if db.query(f"SELECT 1 AS x FROM {db.t(name)} WHERE {where}", [row[c] for c in identity]):
+                    present[name] += 1
+                    continue
+                inserted[name] += 1
+                if check_mode:
+                    continue
+                cols = [c for c in row if c not in drop]
                 sql = (
                     f"INSERT INTO {db.t(name)} ({', '.join(f'`{c}`' for c in cols)}) "
                     f"VALUES ({', '.join(['%s'] * len(cols))})"
                 )
                 db.execute(sql, [row[c] for c in cols])
-            counts[name] = counts.get(name, 0) + len(table["rows"])
-    return counts
+    return {"inserted": inserted, "present": present}

@@ -109,3 +109,13 @@ def module_path(module: str) -> str:
     """``Vendor_Module`` → ``app/code/Vendor/Module`` (C1.3)."""
     vendor, _, name = module.partition("_")
     return f"{APP_CODE}/{vendor}/{name}"
+
+
+# What identifies a row when a backup is restored (patch_list by class name: its id is auto-assigned).
+RESTORE_IDENTITY = {
+    TABLE_SETUP_MODULE: ("module",),
+    TABLE_PATCH_LIST: ("patch_name",),
+    TABLE_OAUTH_TOKEN: ("entity_id",),
+    TABLE_OAUTH_NONCE: ("nonce", "consumer_id"),
+}
+RESTORE_DROP_COLUMNS = {TABLE_PATCH_LIST: ("patch_id",)}

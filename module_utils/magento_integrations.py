@@ -18,11 +18,11 @@ Public API (stable):
     is_expired(age_seconds, period) -> bool                     C6.5
     config_value(db, path, scope="default", scope_id=0) -> str | None
     expiration_period(db) -> int;  bearer_enabled(db) -> bool   C6.5, C7.3
-    setup_module_row(db, module) -> dict | None                 C2.1
-    patch_rows(db, module, patches=None) -> list[dict]          C2.2 (patch_id, patch_name)
+    setup_module_row(db, module, lock=False) -> dict | None     C2.1 (lock: FOR UPDATE in a transaction)
+    patch_rows(db, module, patches=None, lock=False) -> list[dict]   C2.2 (patch_id, patch_name)
     normalise_patch_name(name) -> str
     delete_setup_rows(db, module, patch_ids) -> dict[str, int]  (call inside db.transaction())
-    token_rows_for_backup(db, consumer_id | None) / nonce_rows_for_backup(db, consumer_id | None)
+    token_rows_for_backup(db, consumer_id | None, lock=False) / nonce_rows_for_backup(...)
     delete_consumer_oauth_rows(db, consumer_id | None) -> dict[str, int]   None = every consumer
 """
 
@@ -229,8 +229,9 @@ def bearer_enabled(db: Any) -> bool:
     return config_value(db, CONFIG_BEARER) == "1"
 
 
-def setup_module_row(db: Any, module: str) -> dict[str, Any] | None:
-    rows = db.query(f"SELECT * FROM {db.t(TABLE_SETUP_MODULE)} WHERE module = %s", (module,))
+def setup_module_row(db: Any, module: str, lock: bool = False) -> dict[str, Any] | None:
+    suffix = " FOR UPDATE" if lock else ""
+    rows = db.query(f"SELECT * FROM {db.t(TABLE_SETUP_MODULE)} WHERE module = %s{suffix}", (module,))
     return rows[0] if rows else None
 
 
@@ -239,20 +240,24 @@ def normalise_patch_name(name: str) -> str:
     return name.strip().lstrip("\\")
 
 
-def patch_rows(db: Any, module: str, patches: list[str] | None = None) -> list[dict[str, Any]]:
+def patch_rows(
+    db: Any, module: str, patches: list[str] | None = None, lock: bool = False
+) -> list[dict[str, Any]]:
     """patch_list rows of classes under the module's namespace (``V\\M\\``), or exactly those named."""
     table = db.t(TABLE_PATCH_LIST)
+    suffix = " FOR UPDATE" if lock else ""
     if patches:
         names = [normalise_patch_name(p) for p in patches]
         placeholders = ", ".join(["%s"] * len(names))
         sql = (
             f"SELECT patch_id, patch_name FROM {table} WHERE patch_name IN ({placeholders}) ORDER BY patch_id"
         )
-        return db.query(sql, names)
+        return db.query(sql + suffix, names)
     prefix = module_namespace(module)
     # SUBSTRING instead of LIKE: backslashes in class names are LIKE escapes in MySQL.
     return db.query(
-        f"SELECT patch_id, patch_name FROM {table} WHERE SUBSTRING(patch_name, 1, %s) = %s ORDER BY patch_id",
+        f"SELECT patch_id, patch_name FROM {table} "
+        f"WHERE SUBSTRING(patch_name, 1, %s) = %s ORDER BY patch_id{suffix}",
         (len(prefix), prefix),
     )
 
@@ -276,14 +281,20 @@ def _scope(consumer_id: int | None) -> tuple[str, tuple[Any, ...]]:
     return ("WHERE consumer_id = %s", (consumer_id,)) if consumer_id is not None else ("", ())
 
 
-def token_rows_for_backup(db: Any, consumer_id: int | None) -> list[dict[str, Any]]:
+def token_rows_for_backup(db: Any, consumer_id: int | None, lock: bool = False) -> list[dict[str, Any]]:
+    """Whole rows (for a 0600 backup only). ``lock``: FOR UPDATE, inside db.transaction(), so no row
+    appears between the backup and the delete."""
     where, params = _scope(consumer_id)
-    return db.query(f"SELECT * FROM {db.t(TABLE_OAUTH_TOKEN)} {where} ORDER BY entity_id", params)
+    suffix = " FOR UPDATE" if lock else ""
+    return db.query(f"SELECT * FROM {db.t(TABLE_OAUTH_TOKEN)} {where} ORDER BY entity_id{suffix}", params)
 
 
-def nonce_rows_for_backup(db: Any, consumer_id: int | None) -> list[dict[str, Any]]:
+def nonce_rows_for_backup(db: Any, consumer_id: int | None, lock: bool = False) -> list[dict[str, Any]]:
     where, params = _scope(consumer_id)
-    return db.query(f"SELECT * FROM {db.t(TABLE_OAUTH_NONCE)} {where} ORDER BY consumer_id, nonce", params)
+    suffix = " FOR UPDATE" if lock else ""
+    return db.query(
+        f"SELECT * FROM {db.t(TABLE_OAUTH_NONCE)} {where} ORDER BY consumer_id, nonce{suffix}", params
+    )
 
 
 def delete_consumer_oauth_rows(db: Any, consumer_id: int | None) -> dict[str, int]:

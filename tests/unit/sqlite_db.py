@@ -50,6 +50,7 @@ class SqliteDatabase:
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         self.statements.append(sql)
+        sql = sql.removesuffix(" FOR UPDATE")  # SQLite locks the whole DB in a write transaction
         return [dict(r) for r in self.conn.execute(sql.replace("%s", "?"), tuple(params)).fetchall()]
 
     def execute(self, sql: str, params: Any = ()) -> int:

@@ -51,23 +51,34 @@ def test_values_keep_their_types(tmp_path) -> None:
     assert read_backup(path)["tables"][0]["rows"] == rows
 
 
-def test_restore_puts_rows_back_and_skips_none(tmp_path) -> None:
+def test_restore_puts_missing_rows_back_and_repeats_as_a_no_op(tmp_path) -> None:
     db = SqliteDatabase()
     path = write_backup(str(tmp_path), "x", {}, [("oauth_token", ROWS), ("oauth_nonce", [])])
-    assert restore_backup(db, path) == {"oauth_token": 1, "oauth_nonce": 0}
+    assert restore_backup(db, path, check_mode=True)["inserted"] == {"oauth_token": 1, "oauth_nonce": 0}
+    assert db.count("oauth_token") == 0
+    assert restore_backup(db, path)["inserted"] == {"oauth_token": 1, "oauth_nonce": 0}
     assert db.count("oauth_token", "token = ?", ("t" * 32,)) == 1
+    again = restore_backup(db, path)
+    assert again == {
+        "inserted": {"oauth_token": 0, "oauth_nonce": 0},
+        "present": {"oauth_token": 1, "oauth_nonce": 0},
+    }
+
+
+def test_patch_list_restored_by_name_with_a_fresh_id(tmp_path) -> None:
+    db = SqliteDatabase()
+    db.insert("patch_list", patch_id=7, patch_name="Magento\\Other\\Patch")
+    rows = [{"patch_id": 7, "patch_name": "Acme\\LegacySync\\Setup\\Patch\\Data\\CreateIntegration"}]
+    path = write_backup(str(tmp_path), "x", {}, [("patch_list", rows)])
+    assert restore_backup(db, path)["inserted"] == {"patch_list": 1}
+    assert db.count("patch_list") == 2
 
 
 def test_restore_is_all_or_nothing(tmp_path) -> None:
     db = SqliteDatabase()
-    db.insert("oauth_nonce", nonce="n", timestamp=1, consumer_id=5)
-    path = write_backup(
-        str(tmp_path),
-        "x",
-        {},
-        [("oauth_token", ROWS), ("oauth_nonce", [{"nonce": "n", "timestamp": 1, "consumer_id": 5}])],
-    )
-    with pytest.raises(Exception):  # noqa: B017 - the driver's duplicate-key error
+    bad = [{"nonce": "n", "timestamp": 1, "consumer_id": 5, "no_such_column": 1}]
+    path = write_backup(str(tmp_path), "x", {}, [("oauth_token", ROWS), ("oauth_nonce", bad)])
+    with pytest.raises(Exception):  # noqa: B017 - the driver's unknown-column error
         restore_backup(db, path)
     assert db.count("oauth_token") == 0
 

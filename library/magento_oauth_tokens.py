@@ -1,0 +1,214 @@
+#!/usr/bin/python
+"""Ansible module: delete (or restore) the OAuth token and nonce rows of ONE integration's consumer."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: magento_oauth_tokens
+short_description: Delete the oauth_token and oauth_nonce rows of one Magento integration
+description:
+    - With O(state=absent), deletes the C(oauth_token) and C(oauth_nonce) rows of the consumer of the
+      integration named O(integration), in one transaction, after writing them to a JSON backup
+      (folder 0700, file 0600) in O(backup_dir).
+    - Run it BEFORE activating. A leftover request or access row next to the new verifier wedges the
+      consumer, and deleting after activation deletes the fresh verifier too (contract C6.6).
+    - O(scope=all) deletes the rows of every consumer (the seed article's C(DELETE FROM oauth_token)); it
+      also logs out every other integration and OAuth app, so it needs
+      O(i_know_this_deletes_every_token=true).
+    - Token values are never returned or shown in a diff, only counts and token types.
+    - With O(state=present) and O(restore_from), puts the rows of a backup this module wrote back (only
+      rows that are missing).
+version_added: "0.1.0"
+author: reintegrate
+options:
+    integration:
+        description:
+            - Integration name (C(integration.name), as in the Admin grid).
+            - Required with O(scope=integration).
+        type: str
+    state:
+        description: C(absent) deletes the rows; C(present) restores them from O(restore_from).
+        type: str
+        choices: [absent, present]
+        default: absent
+    scope:
+        description: C(integration) touches one consumer; C(all) every consumer.
+        type: str
+        choices: [integration, all]
+        default: integration
+    i_know_this_deletes_every_token:
+        description: Confirms O(scope=all).
+        type: bool
+        default: false
+    backup_dir:
+        description:
+            - Folder for the JSON backup of the deleted rows.
+            - Required with O(state=absent) outside check mode.
+        type: path
+    restore_from:
+        description: A backup file written by this module. Required with O(state=present).
+        type: path
+    magento_root:
+        description: Magento root on the site (the parent of C(bin/magento), C1.1).
+        type: path
+        default: /var/www/html
+    runner:
+        description:
+            - How to reach the site's files and commands.
+            - C(docker) execs in O(container) through the Docker SDK from the control node.
+            - C(local) uses the host the module runs on (for an SSH target, that host).
+        type: str
+        choices: [docker, local]
+        default: docker
+    container:
+        description: Name or id of the app container. Required when O(runner=docker).
+        type: str
+    docker_host:
+        description: Docker engine URL (for example C(unix:///var/run/docker.sock)); default from DOCKER_HOST.
+        type: str
+    cli_command:
+        description:
+            - Argv prefix that runs Magento's CLI, relative to O(magento_root).
+            - For example C([php, -d, memory_limit=-1, bin/magento]).
+        type: list
+        elements: str
+        default: [bin/magento]
+    cli_user:
+        description: User to run commands as (docker exec user, or C(sudo -u) for the local runner).
+        type: str
+    base_url:
+        description: Store base URL exactly as Magento sees it (C6.1), with a trailing slash.
+        type: str
+    admin_username:
+        description: Admin user name for the Admin login (C5.2).
+        type: str
+    admin_password:
+        description: Admin password. Never logged.
+        type: str
+    db_host:
+        description:
+            - DB host that overrides the one in C(app/etc/env.php) (C1.2).
+            - Set it when the control node reaches the DB through a published port.
+        type: str
+    db_port:
+        description: DB port that overrides the one in C(app/etc/env.php).
+        type: int
+    http_timeout:
+        description: Timeout in seconds of each HTTP request.
+        type: int
+        default: 30
+    validate_certs:
+        description: Verify TLS certificates of O(base_url).
+        type: bool
+        default: true
+notes:
+    - Supports check mode (counts what would go; writes nothing) and diff mode (counts, never token values).
+"""
+
+EXAMPLES = r"""
+- name: Purge the tokens of Acme Sync before activating it again
+  magento_oauth_tokens:
+    integration: Acme Sync
+    backup_dir: "{{ playbook_dir }}/../.backups/{{ inventory_hostname }}"
+    container: reintegrate-app
+    db_host: 127.0.0.1
+    db_port: 3306
+
+- name: The seed article's DELETE FROM oauth_token (every integration loses its tokens)
+  magento_oauth_tokens:
+    scope: all
+    i_know_this_deletes_every_token: true
+    backup_dir: .backups/site1
+    container: reintegrate-app
+"""
+
+RETURN = r"""
+integration:
+    description: The integration name.
+    returned: always
+    type: str
+consumer_id:
+    description:
+        - The integration's C(oauth_consumer.entity_id).
+        - Null with O(scope=all) or when it has no consumer.
+    returned: always
+    type: int
+removed:
+    description: Rows deleted (or, in check mode, that would be deleted) per table.
+    returned: state=absent
+    type: dict
+    sample: {"oauth_token": 1, "oauth_nonce": 3}
+token_types:
+    description: The C(type) of each deleted token row (verifier, request, access).
+    returned: state=absent
+    type: list
+    elements: str
+backup:
+    description: Path of the JSON backup (0600; it holds token values) or null.
+    returned: always
+    type: str
+restored:
+    description: Rows inserted per table by O(state=present).
+    returned: state=present
+    type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.magento_cleanup import remove_oauth_rows, restore_rows
+from ansible.module_utils.magento_common import (
+    SITE_REQUIRED_IF,
+    ModuleFailure,
+    fail_from,
+    site_argument_spec,
+    site_params,
+)
+from ansible.module_utils.magento_contract import TABLE_OAUTH_NONCE, TABLE_OAUTH_TOKEN
+
+
+def argument_spec() -> dict:
+    spec = site_argument_spec()
+    spec.update(
+        integration={"type": "str"},
+        state={"type": "str", "default": "absent", "choices": ["absent", "present"]},
+        scope={"type": "str", "default": "integration", "choices": ["integration", "all"]},
+        i_know_this_deletes_every_token={"type": "bool", "default": False},
+        backup_dir={"type": "path"},
+        restore_from={"type": "path"},
+    )
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        required_if=[*SITE_REQUIRED_IF, ("state", "present", ("restore_from",))],
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        if p["state"] == "absent":
+            result = remove_oauth_rows(
+                site_params(p),
+                p["integration"],
+                p["scope"],
+                p["i_know_this_deletes_every_token"],
+                p["backup_dir"],
+                module.check_mode,
+            )
+        else:
+            result = restore_rows(
+                site_params(p), p["restore_from"], {TABLE_OAUTH_TOKEN, TABLE_OAUTH_NONCE}, module.check_mode
+            )
+            result["integration"] = p["integration"]
+    except ModuleFailure as exc:
+        fail_from(module, exc)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
