@@ -1,0 +1,295 @@
+#!/usr/bin/python
+"""Ansible module: activate a Magento integration, finish its OAuth handshake, deliver proven tokens."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: magento_integration_handshake
+short_description: Activate a Magento integration and deliver its OAuth credentials, proven by a signed call
+description:
+    - Step 6 of reintegrate's flow. Reads the integration named O(integration) and its consumer key from the
+      store's DB (never a secret), proves the DB, the store's OAuth endpoint and (for O(activation=admin)) the
+      Admin login, then activates the integration, receives Magento's POST of the consumer secret and the
+      verifier, asks the request token at once (the consumer expires after
+      C(oauth/consumer/expiration_period),
+      300 s by default), then the access token, both signed with HMAC-SHA256 in the Authorization header.
+    - The new tokens must sign a 200 on C(/rest)O(probe_path) before they are written, atomically, to
+      O(credentials_path) (mode 0600, new folders 0700).
+    - Converges. When the credentials file holds this consumer's key and its current access token, the
+      integration's status is 1 and the file's tokens sign a 200 on the probe, nothing is touched and
+      C(changed) is false, unless O(force=true).
+    - Check mode activates nothing and writes nothing. Without O(force) it still runs the signed probe with
+      the existing credentials, so its answer is the one a real run would give; like every signed call, the
+      probe makes Magento store one C(oauth_nonce) row. With O(force), check mode makes no call at all.
+      With C(--diff) it lists the credentials file's keys that would change; secret values are never shown.
+    - Purge the integration's leftover token rows (M(magento_oauth_tokens)) before this module when the
+      consumer has a request or access row that reauthorization would not remove; the module refuses to
+      activate a consumer that would be wedged.
+    - No key, secret or token ever appears in the result, a warning, an error or a diff.
+version_added: "0.1.0"
+author: reintegrate
+options:
+    magento_root:
+        description: Magento root on the site (the parent of C(bin/magento), C1.1).
+        type: path
+        default: /var/www/html
+    runner:
+        description:
+            - How to reach the site's files and commands.
+            - C(docker) execs in O(container) through the Docker SDK from the control node.
+            - C(local) uses the host the module runs on (for an SSH target, that host).
+        type: str
+        choices: [docker, local]
+        default: docker
+    container:
+        description: Name or id of the app container. Required when O(runner=docker).
+        type: str
+    docker_host:
+        description: Docker engine URL (for example C(unix:///var/run/docker.sock)); default from DOCKER_HOST.
+        type: str
+    cli_command:
+        description:
+            - Argv prefix that runs Magento's CLI, relative to O(magento_root).
+            - For example C([php, -d, memory_limit=-1, bin/magento]).
+        type: list
+        elements: str
+        default: [bin/magento]
+    cli_user:
+        description: User to run commands as (docker exec user, or C(sudo -u) for the local runner).
+        type: str
+    base_url:
+        description: Store base URL exactly as Magento sees it (C6.1), with a trailing slash.
+        type: str
+    admin_username:
+        description: Admin user name for the Admin login (C5.2).
+        type: str
+    admin_password:
+        description: Admin password. Never logged.
+        type: str
+    db_host:
+        description:
+            - DB host that overrides the one in C(app/etc/env.php) (C1.2).
+            - Set it when the control node reaches the DB through a published port.
+        type: str
+    db_port:
+        description: DB port that overrides the one in C(app/etc/env.php).
+        type: int
+    http_timeout:
+        description: Timeout in seconds of each HTTP request.
+        type: int
+        default: 30
+    validate_certs:
+        description: Verify TLS certificates of O(base_url).
+        type: bool
+        default: true
+    integration:
+        description: Name of the integration (C(integration.name)).
+        type: str
+        required: true
+    activation:
+        description:
+            - How to start the handshake.
+            - C(admin) logs in to the Admin (O(admin_username), O(admin_password)), opens the keyed
+              integration grid
+              and calls its tokensExchange URL. Fails with a clear message when two-factor auth blocks the
+              login.
+            - C(cli) runs C(bin/magento integration:activate NAME [--reauthorize]) through the runner.
+              Needs the
+              helper module C(Reintegrate_CliActivation) installed and enabled (install it with
+              M(magento_integration_module) C(src=magento/Reintegrate/CliActivation) and setup:upgrade;
+              production
+              mode also needs setup:di:compile). This module does not install it.
+            - C(auto) picks C(cli) when the helper module is enabled in C(app/etc/config.php), else
+              C(admin); it
+              fails with the install instructions when C(Magento_TwoFactorAuth) is enabled and the helper
+              is not.
+        type: str
+        choices: [admin, cli, auto]
+        default: admin
+    endpoint:
+        description:
+            - C(self) runs a one-shot listener on O(listen_address):O(listen_port) that accepts only the
+              POST carrying
+              this integration's consumer key; the integration's endpoint_url must point at it (with a bridge
+              network, C(http://host.docker.internal:PORT/...) and O(listen_address=0.0.0.0)).
+            - C(external) lets the integration's real endpoint finish the handshake; the module waits up to
+              O(listen_timeout) seconds for status 1 and an access token row, and delivers no credentials
+              file.
+        type: str
+        choices: [self, external]
+        default: self
+    listen_address:
+        description: Address the listener binds.
+        type: str
+        default: 127.0.0.1
+    listen_port:
+        description:
+            - Port the listener binds. Default, the port of the integration's endpoint_url. C(0) picks a
+              free port
+              (useful only behind a port forward).
+        type: int
+    listen_timeout:
+        description: Seconds to wait for Magento's POST (or, with O(endpoint=external), for status 1).
+        type: int
+        default: 30
+    reauthorize:
+        description:
+            - Whether activation first deletes the consumer's token and sets status 0 (Magento's Reauthorize).
+            - C(auto) reauthorizes when the integration is active or has token rows.
+        type: str
+        choices: [auto, "yes", "no"]
+        default: auto
+    probe_path:
+        description: REST path (after C(/rest)) that the tokens must sign a 200 on. The integration needs
+            its resource.
+        type: str
+        default: /V1/orders?searchCriteria[pageSize]=1
+    credentials_path:
+        description:
+            - File that receives the credentials (JSON keys C(base_url), C(consumer_key), C(consumer_secret),
+              C(access_token), C(access_token_secret), C(obtained_at)). Required with O(endpoint=self).
+            - The role passes C(.credentials/<inventory_hostname>/<integration>.json) under the project root.
+        type: path
+    credentials_format:
+        description:
+            - C(json), or C(env) (C(MAGENTO_BASE_URL=...), C(MAGENTO_CONSUMER_KEY=...), ... lines).
+            - Default, C(env) for a file named C(.env) or C(*.env), else C(json).
+        type: str
+        choices: [json, env]
+    force:
+        description: Activate and mint new tokens even when the delivered credentials still work (staging
+            reset).
+        type: bool
+        default: false
+    cli_timeout:
+        description: Seconds allowed for C(bin/magento integration:activate).
+        type: int
+        default: 120
+notes:
+    - Runs on the control node (the listener must be reachable from the store).
+    - Supports check mode and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Activate Acme Sync through the Admin and deliver its credentials
+  magento_integration_handshake:
+    container: reintegrate-app
+    base_url: http://127.0.0.1:8080/
+    admin_username: admin
+    admin_password: "{{ vault_admin_password }}"
+    db_host: 127.0.0.1
+    db_port: 3306
+    integration: Acme Sync
+    credentials_path: "{{ playbook_dir }}/../.credentials/{{ inventory_hostname }}/Acme Sync.json"
+
+- name: Same through bin/magento integration:activate (stores with two-factor auth), forcing new tokens
+  magento_integration_handshake:
+    container: reintegrate-app
+    base_url: http://127.0.0.1:8080/
+    db_host: 127.0.0.1
+    integration: Acme Sync
+    activation: cli
+    force: true
+    credentials_path: /srv/secrets/acme-sync.env
+"""
+
+RETURN = r"""
+integration:
+    description: Name of the integration.
+    returned: always
+    type: str
+integration_id:
+    description: C(integration.integration_id) after the run.
+    returned: success
+    type: int
+consumer_id:
+    description: C(integration.consumer_id).
+    returned: success
+    type: int
+status:
+    description: Integration status after the run (1 active).
+    returned: success
+    type: int
+status_name:
+    description: C(inactive), C(active) or C(recreated).
+    returned: success
+    type: str
+activation:
+    description: Activation used (C(admin) or C(cli)), or null when nothing was activated.
+    returned: success
+    type: str
+reauthorized:
+    description: Whether activation reauthorized (deleted the old token first).
+    returned: success
+    type: bool
+reason:
+    description: Why a handshake was (or would be) needed; null when converged.
+    returned: success
+    type: str
+probe:
+    description: The signed probe, C(path) and C(status) (null when not run, e.g. in check mode).
+    returned: success
+    type: dict
+credentials_path:
+    description: Path of the credentials file (null with O(endpoint=external)).
+    returned: success
+    type: str
+credentials_changed_fields:
+    description: Names of the credentials file's keys that changed (or would change). Never values.
+    returned: when credentials_path is set
+    type: list
+    elements: str
+credentials_file_mode:
+    description: Mode of the credentials file, C(0600).
+    returned: when credentials_path is set
+    type: str
+access_rows:
+    description: Number of access token rows of the consumer after the run (1 after a handshake).
+    returned: success
+    type: int
+timings:
+    description: Seconds per step (read_site, preflight_http, admin_login, activation, wait_post, oauth,
+        probe,
+        write) and total.
+    returned: success
+    type: dict
+warnings:
+    description: Non-fatal findings (also shown as Ansible warnings).
+    returned: success
+    type: list
+    elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.magento_common import (
+    SITE_REQUIRED_IF,
+    ModuleFailure,
+    fail_from,
+    site_argument_spec,
+    site_params,
+)
+from ansible.module_utils.magento_handshake import HANDSHAKE_OPTIONS, handshake_options, run_handshake
+
+
+def main() -> None:
+    spec = site_argument_spec()
+    spec.update({name: dict(option) for name, option in HANDSHAKE_OPTIONS.items()})
+    module = AnsibleModule(argument_spec=spec, required_if=SITE_REQUIRED_IF, supports_check_mode=True)
+    try:
+        result = run_handshake(
+            site_params(module.params),
+            handshake_options(module.params),
+            check_mode=module.check_mode,
+            want_diff=module._diff,
+        )
+    except ModuleFailure as exc:
+        fail_from(module, exc, changed=False, integration=module.params["integration"])
+        return
+    for warning in result.get("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
