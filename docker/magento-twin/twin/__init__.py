@@ -1,0 +1,1 @@
+"""magento-twin: an offline stand-in reproducing Magento 2.4.7's observable behaviour (see README.md)."""
