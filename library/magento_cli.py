@@ -1,0 +1,223 @@
+#!/usr/bin/python
+"""Ansible module: run one bin/magento command on a site, with a timeout and honest changed/check mode."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: magento_cli
+short_description: Run a bin/magento command through the site's runner
+description:
+    - Runs C(bin/magento COMMAND ARGS) in O(magento_root) through O(runner) (Docker exec or a local
+      process), killed after O(timeout) seconds.
+    - C(setup:upgrade) gets C(--keep-generated) unless O(keep_generated=false) (contract C8.1, C8.4).
+      Modules in O(enable_modules) that are not enabled in C(app/etc/config.php) are enabled with
+      C(module:enable) first, because a module new to config.php does not get its C(integration.xml)
+      applied in the same C(setup:upgrade) run (C8.5).
+    - C(changed) comes from observed state. Read-only commands (C(module:status), C(setup:db:status),
+      C(config:show), C(maintenance:status)) never report a change. C(module:enable) changes only when a
+      named module was not enabled. C(config:set PATH VALUE) changes only when C(config:show PATH) differed.
+      C(setup:upgrade) compares the setup_module and patch_list rows, the integrations and config.php
+      before and after (and reports an integration recreated with a new consumer, C3.2); without a DB
+      connection it reports changed. Other commands (C(cache:flush), C(cache:clean)) always report changed.
+    - In check mode nothing that writes is run, C(setup:upgrade) included (C(--dry-run=1) is not trusted
+      to write nothing), and C(changed) is the prediction.
+    - C(setup:db:status) is run but is no reliable signal (C1.4). Its exit code 2 is not a failure.
+version_added: "0.1.0"
+author: reintegrate
+options:
+    command:
+        description: The command name, for example C(setup:upgrade), C(cache:flush), C(module:enable).
+        type: str
+        required: true
+    args:
+        description: Arguments of the command, one list item each (never passed through a shell).
+        type: list
+        elements: str
+        default: []
+    keep_generated:
+        description: Add C(--keep-generated) to C(setup:upgrade).
+        type: bool
+        default: true
+    enable_modules:
+        description: Modules (C(Vendor_Module)) to enable with C(module:enable) before C(setup:upgrade) when
+            config.php does not enable them yet (C8.5).
+        type: list
+        elements: str
+        default: []
+    timeout:
+        description: Seconds before the command is killed and the task fails.
+        type: int
+        default: 600
+    magento_root:
+        description: Magento root on the site (the parent of C(bin/magento), C1.1).
+        type: path
+        default: /var/www/html
+    runner:
+        description:
+            - How to reach the site's files and commands.
+            - C(docker) execs in O(container) through the Docker SDK from the control node.
+            - C(local) uses the host the module runs on (for an SSH target, that host).
+        type: str
+        choices: [docker, local]
+        default: docker
+    container:
+        description: Name or id of the app container. Required when O(runner=docker).
+        type: str
+    docker_host:
+        description: Docker engine URL (for example C(unix:///var/run/docker.sock)); default from DOCKER_HOST.
+        type: str
+    cli_command:
+        description:
+            - Argv prefix that runs Magento's CLI, relative to O(magento_root).
+            - For example C([php, -d, memory_limit=-1, bin/magento]).
+        type: list
+        elements: str
+        default: [bin/magento]
+    cli_user:
+        description: User to run commands as (docker exec user, or C(sudo -u) for the local runner).
+        type: str
+    base_url:
+        description: Store base URL exactly as Magento sees it (C6.1), with a trailing slash.
+        type: str
+    admin_username:
+        description: Admin user name for the Admin login (C5.2).
+        type: str
+    admin_password:
+        description: Admin password. Never logged.
+        type: str
+    db_host:
+        description:
+            - DB host that overrides the one in C(app/etc/env.php) (C1.2).
+            - Set it when the control node reaches the DB through a published port.
+        type: str
+    db_port:
+        description: DB port that overrides the one in C(app/etc/env.php).
+        type: int
+    http_timeout:
+        description: Timeout in seconds of each HTTP request.
+        type: int
+        default: 30
+    validate_certs:
+        description: Verify TLS certificates of O(base_url).
+        type: bool
+        default: true
+notes:
+    - Supports check mode as described above. The result of a command is never secret, but do not pass
+      secrets in O(args).
+"""
+
+EXAMPLES = r"""
+- name: Enable the integration module and apply its integration config in one setup:upgrade
+  magento_cli:
+    command: setup:upgrade
+    enable_modules: [Acme_Sync]
+    container: reintegrate-app
+    db_host: 127.0.0.1
+    db_port: 3306
+  register: upgrade
+
+- name: Flush the cache
+  magento_cli:
+    command: cache:flush
+    container: reintegrate-app
+  when: upgrade is changed
+
+- name: Let integration tokens work as bearer tokens (C7.3)
+  magento_cli:
+    command: config:set
+    args: [oauth/consumer/enable_integration_as_bearer, "1"]
+    container: reintegrate-app
+"""
+
+RETURN = r"""
+cmd:
+    description: The argv run after O(cli_command).
+    returned: always
+    type: list
+    elements: str
+    sample: [setup:upgrade, --keep-generated]
+rc:
+    description: Exit code (null when nothing was run).
+    returned: always
+    type: int
+stdout:
+    description: Standard output.
+    returned: always
+    type: str
+stderr:
+    description: Standard error.
+    returned: always
+    type: str
+duration:
+    description: Seconds the command took (null when nothing was run).
+    returned: always
+    type: float
+modules_enabled:
+    description: Modules enabled (or that would be) with C(module:enable).
+    returned: for setup:upgrade and module:enable
+    type: list
+    elements: str
+changes:
+    description:
+        - What C(setup:upgrade) changed, observed in the DB and config.php. Keys appear only when non-empty
+          (modules_enabled, setup_module_written, patches_applied, integrations_created,
+          integrations_recreated, integrations_updated, integrations_removed).
+    returned: for setup:upgrade outside check mode
+    type: dict
+    sample: {"integrations_recreated": ["Acme Sync"], "setup_module_written": ["Acme_LegacySync"]}
+previous:
+    description: The value C(config:show) gave before C(config:set) (null when unset).
+    returned: for config:set
+    type: str
+upgrade_needed_claimed:
+    description: C(setup:db:status) exited 2. Not reliable (C1.4).
+    returned: for setup:db:status
+    type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.magento_cli_ops import run_cli
+from ansible.module_utils.magento_common import (
+    SITE_REQUIRED_IF,
+    ModuleFailure,
+    fail_from,
+    site_argument_spec,
+    site_params,
+)
+
+
+def argument_spec() -> dict:
+    spec = site_argument_spec()
+    spec.update(
+        command={"type": "str", "required": True},
+        args={"type": "list", "elements": "str", "default": []},
+        keep_generated={"type": "bool", "default": True},
+        enable_modules={"type": "list", "elements": "str", "default": []},
+        timeout={"type": "int", "default": 600},
+    )
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=argument_spec(), required_if=SITE_REQUIRED_IF, supports_check_mode=True
+    )
+    p = module.params
+    try:
+        result = run_cli(
+            site_params(p),
+            p["command"],
+            p["args"],
+            p["keep_generated"],
+            p["enable_modules"],
+            p["timeout"],
+            module.check_mode,
+        )
+    except ModuleFailure as exc:
+        fail_from(module, exc, changed=False)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Run bin/magento commands through the site's runner (C1.4, C8), for library/magento_cli.py.
+
+Public API:
+    COMMAND_PATTERN
+    build_argv(command, args, keep_generated) -> list[str]        setup:upgrade gets --keep-generated
+    explain_failure(command, result) -> str                       C8.2 texts → cause and fix
+    snapshot(db, site) -> dict                                    what setup:upgrade may change
+    snapshot_changes(before, after) -> dict                       readable differences
+    run_cli(params, command, args, keep_generated, enable_modules, timeout, check_mode) -> dict
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ansible.module_utils import magento_integrations as mi
+from ansible.module_utils.magento_common import ModuleFailure, SiteParams
+from ansible.module_utils.magento_contract import (
+    CLI_CONFIG_SET,
+    CLI_CONFIG_SHOW,
+    CLI_ERROR_MARKUP,
+    CLI_KEEP_GENERATED,
+    CLI_MODULE_ENABLE,
+    CLI_PATCH_FAILURE,
+    CLI_READ_ONLY,
+    CLI_ROLE_NOT_FOUND,
+    CLI_SETUP_DB_STATUS,
+    CLI_SETUP_UPGRADE,
+    MODULE_NAME_PATTERN,
+    TABLE_PATCH_LIST,
+    TABLE_SETUP_MODULE,
+)
+from ansible.module_utils.magento_db import Database, database_for
+from ansible.module_utils.magento_site import CommandResult, Site, site_from_params
+
+COMMAND_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9-]+)+$")
+_TAIL_LINES = 20
+
+
+def build_argv(command: str, args: list[str], keep_generated: bool) -> list[str]:
+    argv = [command, *args]
+    if command == CLI_SETUP_UPGRADE and keep_generated and CLI_KEEP_GENERATED not in args:
+        argv.append(CLI_KEEP_GENERATED)
+    return argv
+
+
+def explain_failure(command: str, result: CommandResult) -> str:
+    text = f"{result.stdout}\n{result.stderr}"
+    patch = CLI_PATCH_FAILURE.search(text)
+    if patch:
+        return (
+            f"bin/magento {command} failed (rc {result.rc}): data patch {patch['patch']} of module "
+            f"{patch['module']} threw: {patch['msg'].strip()}. Fix the patch, then run setup:upgrade "
+            "again (C8.2)"
+        )
+    if CLI_ROLE_NOT_FOUND in text:
+        return (
+            f"bin/magento {command} failed (rc {result.rc}): an integration's authorization_role row is "
+            f"missing ({CLI_ROLE_NOT_FOUND}). Restore the role from a backup, or delete that integration "
+            "in the Admin and let setup:upgrade recreate it (C8.2)"
+        )
+    if result.rc in (126, 127):
+        return (
+            f"bin/magento could not be started (rc {result.rc}): {result.stderr.strip()[-300:]}. "
+            "Check magento_root and cli_command"
+        )
+    marked = [m.strip() for m in CLI_ERROR_MARKUP.findall(text) if m.strip()]
+    detail = " ".join(marked) if marked else "\n".join(text.strip().splitlines()[-_TAIL_LINES:])
+    return (
+        f"bin/magento {command} failed (rc {result.rc}): {detail}. Fix the cause Magento names, then re-run"
+    )
+
+
+def snapshot(db: Database, site: Site) -> dict[str, Any]:
+    """Observable state setup:upgrade can change: module rows, patches, integrations (C3.2), config.php."""
+    return {
+        "config_php": site.config_modules(),
+        TABLE_SETUP_MODULE: {
+            r["module"]: (r.get("schema_version"), r.get("data_version"))
+            for r in db.query(f"SELECT module, schema_version, data_version FROM {db.t(TABLE_SETUP_MODULE)}")
+        },
+        TABLE_PATCH_LIST: sorted(
+            r["patch_name"] for r in db.query(f"SELECT patch_name FROM {db.t(TABLE_PATCH_LIST)}")
+        ),
+        "integrations": {i.name: i.facts() for i in mi.list_integrations(db)},
+    }
+
+
+def snapshot_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    enabled = sorted(m for m, on in after["config_php"].items() if on and not before["config_php"].get(m))
+    if enabled:
+        changes["modules_enabled"] = enabled
+    rows = sorted(
+        m
+        for m in after[TABLE_SETUP_MODULE]
+        if before[TABLE_SETUP_MODULE].get(m) != after[TABLE_SETUP_MODULE][m]
+    )
+    if rows:
+        changes["setup_module_written"] = rows
+    patches = sorted(set(after[TABLE_PATCH_LIST]) - set(before[TABLE_PATCH_LIST]))
+    if patches:
+        changes["patches_applied"] = patches
+    created, recreated, updated = [], [], []
+    for name, now in after["integrations"].items():
+        was = before["integrations"].get(name)
+        if was is None:
+            created.append(name)
+        elif was["integration_id"] != now["integration_id"] or was["consumer_id"] != now["consumer_id"]:
+            recreated.append(name)  # C3.2: new id, new consumer, old tokens dead
+        elif was != now:
+            updated.append(name)
+    for key, names in (
+        ("integrations_created", created),
+        ("integrations_recreated", recreated),
+        ("integrations_updated", updated),
+    ):
+        if names:
+            changes[key] = sorted(names)
+    removed = sorted(set(before["integrations"]) - set(after["integrations"]))
+    if removed:
+        changes["integrations_removed"] = removed
+    return changes
+
+
+def _result(argv: list[str], res: CommandResult | None, changed: bool, **extra: Any) -> dict[str, Any]:
+    out = {
+        "changed": changed,
+        "cmd": argv,
+        "rc": None if res is None else res.rc,
+        "stdout": "" if res is None else res.stdout,
+        "stderr": "" if res is None else res.stderr,
+        "duration": None if res is None else res.seconds,
+    }
+    out.update(extra)
+    return out
+
+
+def _enabled(site: Site, modules: list[str]) -> list[str]:
+    config = site.config_modules()
+    return [m for m in modules if not config.get(m)]
+
+
+def _try_db(site: Site, params: SiteParams) -> Database | None:
+    try:
+        return database_for(site.env(), params)
+    except ModuleFailure:
+        return None
+
+
+def run_cli(
+    params: SiteParams,
+    command: str,
+    args: list[str],
+    keep_generated: bool,
+    enable_modules: list[str],
+    timeout: int,
+    check_mode: bool,
+) -> dict[str, Any]:
+    if not COMMAND_PATTERN.match(command or ""):
+        raise ModuleFailure(
+            f"command {command!r} is not a bin/magento command name: give it like setup:upgrade, "
+            "with its arguments in args"
+        )
+    bad = [m for m in enable_modules if not MODULE_NAME_PATTERN.match(m)]
+    if bad:
+        raise ModuleFailure(f"enable_modules {bad} are not Vendor_Module names: fix them")
+    if command == CLI_MODULE_ENABLE:
+        bad = [a for a in args if not a.startswith("-") and not MODULE_NAME_PATTERN.match(a)]
+        if bad:
+            raise ModuleFailure(f"module:enable arguments {bad} are not Vendor_Module names: fix them")
+    argv = build_argv(command, args, keep_generated)
+    site = site_from_params(params)
+
+    def run(av: list[str]) -> CommandResult:
+        res = site.cli(av, timeout=timeout)
+        if res.rc != 0 and not (av[0] == CLI_SETUP_DB_STATUS and res.rc == 2):
+            raise ModuleFailure(
+                explain_failure(av[0], res), rc=res.rc, stdout=res.stdout, stderr=res.stderr, cmd=av
+            )
+        return res
+
+    if command in CLI_READ_ONLY:
+        res = run(argv)
+        extra: dict[str, Any] = {}
+        if command == CLI_SETUP_DB_STATUS:
+            # C1.4: exit 2 = "upgrade needed", but a real 2.4.7 store kept answering 2 after setup:upgrade.
+            extra["upgrade_needed_claimed"] = res.rc == 2
+        return _result(argv, res, False, **extra)
+
+    if command == CLI_MODULE_ENABLE:
+        wanted = [a for a in args if not a.startswith("-")]
+        todo = _enabled(site, wanted)
+        if not todo or check_mode:
+            return _result(argv, None, bool(todo), modules_enabled=todo)
+        return _result(argv, run(argv), True, modules_enabled=todo)
+
+    if command == CLI_CONFIG_SET and len([a for a in args if not a.startswith("-")]) >= 2:
+        path, value = [a for a in args if not a.startswith("-")][:2]
+        shown = site.cli([CLI_CONFIG_SHOW, path], timeout=timeout)
+        current = shown.stdout.strip() if shown.rc == 0 else None
+        if current == value:
+            return _result(argv, None, False, previous=current)
+        if check_mode:
+            return _result(argv, None, True, previous=current)
+        return _result(argv, run(argv), True, previous=current)
+
+    if command == CLI_SETUP_UPGRADE:
+        to_enable = _enabled(site, enable_modules)
+        if check_mode:
+            # setup:upgrade's effect is only known by running it; --dry-run=1 is not trusted to write nothing.
+            return _result(argv, None, True, modules_enabled=to_enable, would_run=True)
+        db = _try_db(site, params)
+        before = snapshot(db, site) if db else None
+        enable_res = run([CLI_MODULE_ENABLE, *to_enable]) if to_enable else None
+        res = run(argv)
+        changes: dict[str, Any] = {}
+        if db is not None and before is not None:
+            changes = snapshot_changes(before, snapshot(db, site))
+            db.close()
+        if to_enable:
+            changes["modules_enabled"] = sorted(set(changes.get("modules_enabled", [])) | set(to_enable))
+        changed = bool(changes) if db is not None else True
+        return _result(
+            argv,
+            res,
+            changed,
+            changes=changes,
+            observed=db is not None,
+            module_enable_stdout=enable_res.stdout if enable_res else None,
+        )
+
+    # cache:flush, cache:clean and any other command: an action whose effect cannot be observed.
+    if check_mode:
+        return _result(argv, None, True, would_run=True)
+    return _result(argv, run(argv), True)
