@@ -1,0 +1,200 @@
+#!/usr/bin/python
+"""Ansible module: read-only preflight and doctor of a Magento site."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: magento_site_info
+short_description: Preflight and doctor of a Magento site (reads only)
+description:
+    - Reads C(app/etc/env.php) through O(runner) and returns its facts without the DB password or the
+      encryption key (contract C1.2).
+    - Connects to the DB, GETs O(base_url) (clock skew against the store's HTTP Date header, C6.4), and
+      logs in to the Admin when O(admin_username) and O(admin_password) are given, detecting two-factor
+      auth (C5.2).
+    - Reads C(oauth/consumer/enable_integration_as_bearer) (C7.3) and C(oauth/consumer/expiration_period)
+      (C6.5, default 300).
+    - Lists every integration with status, consumer id and the types of its token rows, and flags a wedged
+      consumer (C6.6), leftover request or access rows, an expired consumer (C6.5) and an integration with
+      status 1 but no access token.
+    - Never changes anything.
+version_added: "0.1.0"
+author: reintegrate
+options:
+    integration:
+        description: Name of the integration to focus on. Its problems are added to RV(problems).
+        type: str
+    fail_on:
+        description:
+            - C(connection) fails the task when env.php cannot be read, the DB, O(base_url) or the Admin login
+              (when credentials are given) fails. Two-factor auth is reported, not failed.
+            - C(never) reports every failure in RV(checks) and RV(problems) and never fails (doctor mode).
+        type: str
+        choices: [connection, never]
+        default: connection
+    magento_root:
+        description: Magento root on the site (the parent of C(bin/magento), C1.1).
+        type: path
+        default: /var/www/html
+    runner:
+        description:
+            - How to reach the site's files and commands.
+            - C(docker) execs in O(container) through the Docker SDK from the control node.
+            - C(local) uses the host the module runs on (for an SSH target, that host).
+        type: str
+        choices: [docker, local]
+        default: docker
+    container:
+        description: Name or id of the app container. Required when O(runner=docker).
+        type: str
+    docker_host:
+        description: Docker engine URL (for example C(unix:///var/run/docker.sock)); default from DOCKER_HOST.
+        type: str
+    cli_command:
+        description:
+            - Argv prefix that runs Magento's CLI, relative to O(magento_root).
+            - For example C([php, -d, memory_limit=-1, bin/magento]).
+        type: list
+        elements: str
+        default: [bin/magento]
+    cli_user:
+        description: User to run commands as (docker exec user, or C(sudo -u) for the local runner).
+        type: str
+    base_url:
+        description: Store base URL exactly as Magento sees it (C6.1), with a trailing slash.
+        type: str
+    admin_username:
+        description: Admin user name for the Admin login (C5.2).
+        type: str
+    admin_password:
+        description: Admin password. Never logged.
+        type: str
+    db_host:
+        description:
+            - DB host that overrides the one in C(app/etc/env.php) (C1.2).
+            - Set it when the control node reaches the DB through a published port.
+        type: str
+    db_port:
+        description: DB port that overrides the one in C(app/etc/env.php).
+        type: int
+    http_timeout:
+        description: Timeout in seconds of each HTTP request.
+        type: int
+        default: 30
+    validate_certs:
+        description: Verify TLS certificates of O(base_url).
+        type: bool
+        default: true
+notes:
+    - Supports check mode (it changes nothing in either mode).
+"""
+
+EXAMPLES = r"""
+- name: Preflight before touching the store
+  magento_site_info:
+    integration: Acme Sync
+    container: reintegrate-app
+    base_url: http://127.0.0.1:8080/
+    db_host: 127.0.0.1
+    db_port: 3306
+    admin_username: admin
+    admin_password: "{{ vault_admin_password }}"
+  register: site
+
+- name: Show what is wrong without failing
+  magento_site_info:
+    fail_on: never
+    container: reintegrate-app
+    base_url: http://127.0.0.1:8080/
+  register: doctor
+"""
+
+RETURN = r"""
+ok:
+    description: True when no problem was found.
+    returned: always
+    type: bool
+checks:
+    description:
+        - Result of each check (env_php, db, http, admin_login).
+        - C(ok) is true, false or null (not run).
+    returned: always
+    type: dict
+    sample: {"db": {"ok": true, "host": "127.0.0.1", "port": 3306},
+             "http": {"ok": true, "status": 200, "clock_skew_seconds": 0.4},
+             "admin_login": {"ok": true, "two_factor_auth": false}}
+problems:
+    description: Each problem with its cause and fix.
+    returned: always
+    type: list
+    elements: str
+env:
+    description:
+        - env.php facts (db_host, db_port, db_name, db_username, table_prefix, backend_frontname,
+          crypt_key_present), never the password or the key.
+    returned: when env.php was read
+    type: dict
+config_modules_enabled:
+    description: Modules enabled in C(app/etc/config.php).
+    returned: when env.php was read
+    type: list
+    elements: str
+expiration_period:
+    description: C(oauth/consumer/expiration_period) in seconds.
+    returned: when the DB was reached
+    type: int
+enable_integration_as_bearer:
+    description: Whether integration tokens are accepted as bearer tokens.
+    returned: when the DB was reached
+    type: bool
+integrations:
+    description:
+        - Every integration with integration_id, name, email, endpoint, identity_link_url, status,
+          status_name, consumer_id, setup_type, token_types, nonces, consumer_age_seconds, wedged,
+          leftover_tokens, expired, active_without_access_token and problems.
+    returned: when the DB was reached
+    type: list
+    elements: dict
+integration:
+    description: The report of O(integration), null when it does not exist.
+    returned: when O(integration) is given and the DB was reached
+    type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.magento_common import (
+    SITE_REQUIRED_IF,
+    ModuleFailure,
+    fail_from,
+    site_argument_spec,
+    site_params,
+)
+from ansible.module_utils.magento_doctor import collect
+
+
+def argument_spec() -> dict:
+    spec = site_argument_spec()
+    spec.update(
+        integration={"type": "str"},
+        fail_on={"type": "str", "default": "connection", "choices": ["connection", "never"]},
+    )
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=argument_spec(), required_if=SITE_REQUIRED_IF, supports_check_mode=True
+    )
+    p = module.params
+    try:
+        result = collect(site_params(p), p["integration"], p["fail_on"])
+    except ModuleFailure as exc:
+        fail_from(module, exc, changed=False)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

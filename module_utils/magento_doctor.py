@@ -1,0 +1,198 @@
+"""Read-only preflight and doctor of one site, for library/magento_site_info.py (issue 4 item 1).
+
+Public API:
+    clock_skew_seconds(date_header: str, now: datetime | None = None) -> float | None   local - server
+    integration_report(db, integration, period) -> dict     status, consumer, token types, flags
+    collect(params, integration=None, fail_on="connection") -> dict   the module result (changed False)
+Nothing here writes. Secrets (DB/admin password, crypt key, consumer key/secret, tokens) are never
+returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from typing import Any
+
+from ansible.module_utils import magento_integrations as mi
+from ansible.module_utils.magento_common import ModuleFailure, SiteParams
+from ansible.module_utils.magento_contract import STATUS_ACTIVE, TOKEN_TYPE_ACCESS
+from ansible.module_utils.magento_db import Database, database_for
+from ansible.module_utils.magento_site import site_from_params
+
+# C6.4: a timestamp more than 600 s ahead of Magento's clock fails nonce validation.
+MAX_AHEAD_SECONDS = 600
+WARN_SKEW_SECONDS = 60
+
+
+def clock_skew_seconds(date_header: str | None, now: dt.datetime | None = None) -> float | None:
+    if not date_header:
+        return None
+    try:
+        server = email.utils.parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    if server.tzinfo is None:
+        server = server.replace(tzinfo=dt.UTC)
+    return round(((now or dt.datetime.now(dt.UTC)) - server).total_seconds(), 1)
+
+
+def integration_report(db: Database, integration: mi.Integration, period: int) -> dict[str, Any]:
+    report = integration.facts()
+    report.update(token_types=[], nonces=0, wedged=False, leftover_tokens=False, expired=False)
+    report["active_without_access_token"] = False
+    report["consumer_age_seconds"] = None
+    report["problems"] = []
+    if integration.consumer_id is None:
+        return report
+    rows = mi.token_rows(db, integration.consumer_id)
+    diag = mi.diagnose_tokens(rows)
+    age = mi.consumer_age_seconds(db, integration.consumer_id)
+    report.update(
+        token_types=diag.types,
+        nonces=mi.nonce_count(db, integration.consumer_id),
+        wedged=diag.wedged,
+        leftover_tokens=diag.leftover,
+        consumer_age_seconds=age,
+        # C6.5: /request refuses a consumer stamped longer ago than expiration_period; only matters while
+        # an activation is under way (verifier present, no access token yet).
+        expired=mi.is_expired(age, period) and TOKEN_TYPE_ACCESS not in diag.types,
+    )
+    if diag.reason:
+        report["problems"].append(diag.reason)
+    if integration.status == STATUS_ACTIVE and TOKEN_TYPE_ACCESS not in diag.types:
+        report["active_without_access_token"] = True
+        report["problems"].append(
+            "status is 1 (active) but the consumer has no access token: nothing can call the API with it; "
+            "purge its tokens and activate again (C5.4, C6.6)"
+        )
+    if report["expired"] and "verifier" in diag.types:
+        report["problems"].append(
+            f"the consumer was stamped {age} s ago, beyond expiration_period {period} s: "
+            "/oauth/token/request answers 'Consumer key has expired'; activate again (C6.5)"
+        )
+    return report
+
+
+def _http_check(params: SiteParams) -> dict[str, Any]:
+    import requests
+
+    try:
+        reply = requests.get(
+            params.base_url,  # type: ignore[arg-type]
+            timeout=params.http_timeout,
+            verify=params.validate_certs,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise ModuleFailure(
+            f"HTTP GET {params.base_url} failed ({type(exc).__name__}): start the store, or set base_url to "
+            "the URL this host reaches it at (as Magento sees it, C6.1)"
+        ) from None
+    skew = clock_skew_seconds(reply.headers.get("Date"))
+    return {
+        "ok": True,
+        "status": reply.status_code,
+        "date": reply.headers.get("Date"),
+        "clock_skew_seconds": skew,
+    }
+
+
+def _admin_check(params: SiteParams, front_name: str | None) -> dict[str, Any]:
+    from ansible.module_utils.magento_admin import AdminError, AdminSession, TwoFactorAuthRequired
+
+    if not front_name:
+        raise ModuleFailure("env.php has no backend.frontName: the Admin URL is unknown; fix app/etc/env.php")
+    try:
+        with AdminSession(
+            params.base_url,  # type: ignore[arg-type]
+            front_name,
+            params.admin_username,  # type: ignore[arg-type]
+            params.admin_password,  # type: ignore[arg-type]
+            timeout=params.http_timeout,
+            verify=params.validate_certs,
+        ) as session:
+            session.login()
+    except TwoFactorAuthRequired as exc:
+        return {"ok": False, "two_factor_auth": True, "detail": str(exc)}
+    except AdminError as exc:
+        raise ModuleFailure(str(exc)) from None
+    return {"ok": True, "two_factor_auth": False, "detail": None}
+
+
+def collect(
+    params: SiteParams, integration: str | None = None, fail_on: str = "connection"
+) -> dict[str, Any]:
+    checks: dict[str, Any] = {}
+    problems: list[str] = []
+    warnings: list[str] = []
+    result: dict[str, Any] = {"changed": False, "checks": checks, "problems": problems, "warnings": warnings}
+
+    def failed(name: str, exc: ModuleFailure) -> None:
+        checks[name] = {"ok": False, "detail": exc.message}
+        problems.append(exc.message)
+        if fail_on == "connection":
+            raise ModuleFailure(exc.message, **{k: v for k, v in result.items() if k != "changed"})
+
+    env = None
+    try:
+        site = site_from_params(params)
+        env = site.env()
+        checks["env_php"] = {"ok": True}
+        result["env"] = env.facts()
+        result["config_modules_enabled"] = sorted(m for m, on in site.config_modules().items() if on)
+    except ModuleFailure as exc:
+        failed("env_php", exc)
+
+    db = None
+    if env is not None:
+        try:
+            db = database_for(env, params)
+            checks["db"] = {"ok": True, "host": db.host, "port": db.port}
+        except ModuleFailure as exc:
+            failed("db", exc)
+
+    if params.base_url:
+        try:
+            checks["http"] = _http_check(params)
+            skew = checks["http"]["clock_skew_seconds"]
+            if skew is not None and skew > MAX_AHEAD_SECONDS:
+                problems.append(
+                    f"this host's clock is {skew:.0f} s ahead of the store's: OAuth requests fail with "
+                    "'An error occurred validating the nonce' (C6.4); fix the clock (NTP)"
+                )
+            elif skew is not None and abs(skew) > WARN_SKEW_SECONDS:
+                warnings.append(f"clock skew against the store is {skew:.0f} s; keep clocks in sync (NTP)")
+        except ModuleFailure as exc:
+            failed("http", exc)
+    else:
+        checks["http"] = {"ok": None, "detail": "base_url not given"}
+
+    if params.base_url and params.admin_username and params.admin_password and env is not None:
+        try:
+            checks["admin_login"] = _admin_check(params, env.backend_frontname)
+            if checks["admin_login"]["two_factor_auth"]:
+                warnings.append(checks["admin_login"]["detail"])
+        except ModuleFailure as exc:
+            failed("admin_login", exc)
+    else:
+        checks["admin_login"] = {"ok": None, "detail": "base_url, admin_username or admin_password not given"}
+
+    if db is not None:
+        with db:
+            period = mi.expiration_period(db)
+            result["expiration_period"] = period
+            result["enable_integration_as_bearer"] = mi.bearer_enabled(db)
+            reports = [integration_report(db, i, period) for i in mi.list_integrations(db)]
+        result["integrations"] = reports
+        if integration is not None:
+            focus = next((r for r in reports if r["name"] == integration), None)
+            result["integration"] = focus
+            if focus is None:
+                warnings.append(
+                    f"integration {integration!r} does not exist yet (setup:upgrade creates it, C3.1)"
+                )
+            else:
+                problems.extend(f"{integration}: {p}" for p in focus["problems"])
+    result["ok"] = not problems
+    return result
