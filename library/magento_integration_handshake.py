@@ -254,11 +254,6 @@ timings:
         write) and total.
     returned: success
     type: dict
-warnings:
-    description: Non-fatal findings (also shown as Ansible warnings).
-    returned: success
-    type: list
-    elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -286,7 +281,8 @@ def main() -> None:
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False, integration=module.params["integration"])
         return
-    for warning in result.get("warnings", []):
+    # Reported through module.warn: a "warnings" key in the result is deprecated in ansible-core 2.19.
+    for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)
 
