@@ -415,6 +415,8 @@ class Admin:
             return self.grid()
         if controller == "integration" and action == "tokensExchange":
             return self.tokens_exchange(params)
+        if controller == "integration" and action == "delete":
+            return self.delete(params)
         if controller == "auth" and action == "logout":
             self.session["user_id"] = None
             return Response.redirect(f"{self.base}{self.front}/")
@@ -494,6 +496,7 @@ class Admin:
                     {"id": ":id", "reauthorize": ":isReauthorize"},
                 )
             ),
+            "delete": js_escape_url(self.url("admin", "integration", "delete", {"id": ":id"})),
             "tokensDialog": js_escape_url(
                 self.url(
                     "admin", "integration", "tokensDialog", {"id": ":id", "reauthorize": ":isReauthorize"}
@@ -511,6 +514,21 @@ class Admin:
             f"<tbody>{rows}</tbody></table>"
             f'<script type="text/x-magento-init">{init}</script>',
         )
+
+    def delete(self, params: dict[str, str]) -> Response:
+        """Integration controller delete: config-made integrations cannot be deleted (C3.4)."""
+        ctx = self.ctx
+        integ = svc.get(ctx.cur, ctx.site, int(params.get("id", "0") or 0))
+        if integ is None:
+            self.session["messages"].append(("error", "This integration no longer exists."))
+        elif integ["setup_type"] == svc.TYPE_CONFIG:
+            self.session["messages"].append(
+                ("error", f"Uninstall the extension to remove integration '{integ['name']}'.")
+            )
+        else:
+            svc.delete(ctx.cur, ctx.site, integ["integration_id"])
+            self.session["messages"].append(("success", f"The integration '{integ['name']}' has been deleted."))
+        return Response.redirect(self.url("admin", "integration", "index"))
 
     def tokens_exchange(self, params: dict[str, str]) -> Response:
         """Integration controller tokensExchange (C5.3); without endpoint + identity link, mints tokens (C5.1)."""
