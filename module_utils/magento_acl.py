@@ -129,13 +129,19 @@ class AclTree:
         return matches[:n]
 
     def missing_ancestors(self, ids: Iterable[str]) -> dict[str, list[str]]:
-        """For the legacy format (C3.3) Magento adds no parents: the ancestors not listed, per id."""
+        """For the legacy format (C3.3) Magento adds no parents: the ancestors not listed, per id.
+
+        The roots are not demanded: an explicitly allowed child is allowed even when its parent is
+        denied (C4.3), and Magento's own api.xml examples list parents only up to the root.
+        """
         listed = set(ids)
         out: dict[str, list[str]] = {}
         for rid in listed:
             if not self.known(rid):
                 continue
-            missing = [a for a in self.ancestors(rid) if a not in listed]
+            missing = [
+                a for a in self.ancestors(rid) if a not in listed and a not in (ACL_ADMIN_ROOT, ACL_ALL_ROOT)
+            ]
             if missing:
                 out[rid] = missing
         return dict(sorted(out.items()))

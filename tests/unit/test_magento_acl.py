@@ -122,6 +122,15 @@ def test_missing_ancestors_for_legacy_format(tree: AclTree) -> None:
     assert tree.missing_ancestors(complete) == {}
 
 
+def test_missing_ancestors_never_demands_the_root(tree: AclTree) -> None:
+    """Magento's api.xml examples stop below Magento_Backend::admin; the child is still granted (C4.3)."""
+    devdocs_style = ["Magento_Customer::customer", "Magento_Customer::manage"]
+    assert tree.missing_ancestors(devdocs_style) == {}
+    assert tree.missing_ancestors(["Magento_Customer::manage"]) == {
+        "Magento_Customer::manage": ["Magento_Customer::customer"]
+    }
+
+
 def test_merge_from_a_second_file_adds_children_to_an_existing_node(tree: AclTree) -> None:
     tree.add_xml(
         b"""<config><acl><resources><resource id="Magento_Backend::admin">
