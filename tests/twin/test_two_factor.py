@@ -1,0 +1,63 @@
+"""C5.2: with Magento_TwoFactorAuth enabled (MAGENTO_TWO_FACTOR_AUTH=1) admin login leads to a 2FA page.
+
+Starts its own short-lived stack (DB on 127.0.0.1:13390, twin on 127.0.0.1:18090) so the shared sandbox
+is never switched to two-factor auth.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+from twin_clients import AdminClient
+
+pytestmark = pytest.mark.docker
+
+DB_PORT, APP_PORT = 13390, 18090
+
+
+@pytest.fixture(scope="module")
+def tfa_stack(stack):
+    client = stack.docker
+    image = stack.container.image.tags[0] if stack.container.image.tags else stack.container.image.id
+    tag = uuid.uuid4().hex[:8]
+    db = client.containers.run(
+        "reintegrate/mariadb:10.11", name=f"twintest-tfa-db-{tag}", network_mode="host", detach=True,
+        environment={"MARIADB_BIND": f"127.0.0.1:{DB_PORT}", "MARIADB_DATABASE": "magento",
+                     "MARIADB_USER": "magento", "MARIADB_PASSWORD": "magento", "MARIADB_ROOT_PASSWORD": "root"},
+    )
+    app = client.containers.run(
+        image, name=f"twintest-tfa-app-{tag}", network_mode="host", detach=True,
+        environment={"MAGENTO_LISTEN": f"127.0.0.1:{APP_PORT}", "MAGENTO_BASE_URL": f"http://127.0.0.1:{APP_PORT}/",
+                     "MAGENTO_DB_HOST": f"127.0.0.1:{DB_PORT}", "MAGENTO_TWO_FACTOR_AUTH": "1"},
+    )
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{APP_PORT}/", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.time() < deadline, app.logs().decode()[-2000:]
+            time.sleep(0.3)
+        yield app
+    finally:
+        for c in (app, db):
+            c.remove(force=True, v=True)
+
+
+def test_c5_2_two_factor_auth_blocks_admin_login(stack, tfa_stack):
+    """C5.2: login succeeds (302) but every admin page leads to the 2FA page, never the grid."""
+    res = tfa_stack.exec_run(["/var/www/html/bin/magento", "module:status", "Magento_TwoFactorAuth"])
+    assert res.output.decode().strip() == "Module is enabled"
+    admin = AdminClient(stack, base_url=f"http://127.0.0.1:{APP_PORT}/", front="admin")
+    resp = admin.login()
+    assert resp.status_code == 302
+    page = admin.http.get(resp.headers["Location"], timeout=30)
+    assert page.status_code == 200
+    assert "Two-Factor Authentication" in page.text
+    assert "/admin/integration/index/key/" not in page.text
+    assert "/tfa/tfa/index/" in page.url
