@@ -7,7 +7,7 @@ import urllib.request
 
 addr = os.environ.get("MAGENTO_LISTEN", "127.0.0.1:8080")
 host, _, port = addr.rpartition(":")
-if host in ("", "0.0.0.0"):
+if host in ("", "0.0.0.0"):  # noqa: S104
     host = "127.0.0.1"
 try:
     with urllib.request.urlopen(f"http://{host}:{port}/", timeout=2) as resp:

@@ -26,7 +26,8 @@ def fks(stack, table):
     return {
         (r["COLUMN_NAME"], r["REFERENCED_TABLE_NAME"], r["DELETE_RULE"])
         for r in stack.query(
-            "SELECT k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, c.DELETE_RULE FROM information_schema.KEY_COLUMN_USAGE k "
+            "SELECT k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, c.DELETE_RULE "
+            "FROM information_schema.KEY_COLUMN_USAGE k "
             "JOIN information_schema.REFERENTIAL_CONSTRAINTS c ON c.CONSTRAINT_NAME=k.CONSTRAINT_NAME "
             "AND c.CONSTRAINT_SCHEMA=k.CONSTRAINT_SCHEMA WHERE k.TABLE_SCHEMA=DATABASE() AND k.TABLE_NAME=%s",
             (stack.prefix + table,),
@@ -36,8 +37,12 @@ def fks(stack, table):
 
 def test_c1_1_root_layout(stack):
     """C1.1: bin/magento (executable), app/etc/env.php, app/etc/config.php, app/code, vendor."""
-    res = stack.exec("sh", "-c", f"cd {ROOT} && test -x bin/magento && test -f app/etc/env.php && "
-                                 "test -f app/etc/config.php && test -d app/code && test -d vendor/magento && echo ok")
+    res = stack.exec(
+        "sh",
+        "-c",
+        f"cd {ROOT} && test -x bin/magento && test -f app/etc/env.php && "
+        "test -f app/etc/config.php && test -d app/code && test -d vendor/magento && echo ok",
+    )
     assert res.out.strip() == "ok"
     acl = stack.read(f"{ROOT}/vendor/magento/module-sales/etc/acl.xml")
     assert 'id="Magento_Sales::actions_view"' in acl
@@ -105,8 +110,13 @@ def test_c2_1_c8_1_setup_module_and_upgrade_data(stack, make_module):
     stack.magento("setup:upgrade", "--keep-generated")
     q = f"SELECT schema_version, data_version FROM {stack.t('setup_module')} WHERE module=%s"
     assert stack.query(q, (mod.name,)) == [{"schema_version": "1.0.0", "data_version": "1.0.0"}]
-    mod.write({"etc/module.xml": f'<?xml version="1.0"?><config><module name="{mod.name}" setup_version="1.1.0"/>'
-                                 "</config>"})
+    mod.write(
+        {
+            "etc/module.xml": f'<?xml version="1.0"?><config><module name="{mod.name}" '
+            'setup_version="1.1.0"/>'
+            "</config>"
+        }
+    )
     stack.magento("setup:upgrade", "--keep-generated")
     assert stack.query(q, (mod.name,)) == [{"schema_version": "1.1.0", "data_version": "1.1.0"}]
     cols = columns(stack, "setup_module")
@@ -117,27 +127,53 @@ def test_c2_2_to_c2_8_columns_keys_cascades(stack):
     """C2.2-C2.8: the real columns, unique keys and ON DELETE CASCADE foreign keys."""
     assert columns(stack, "patch_list")["patch_name"]["CHARACTER_MAXIMUM_LENGTH"] == 1024
     integ = columns(stack, "integration")
-    assert {"integration_id", "name", "email", "endpoint", "status", "consumer_id", "created_at", "updated_at",
-            "setup_type", "identity_link_url"} <= set(integ)
+    assert {
+        "integration_id",
+        "name",
+        "email",
+        "endpoint",
+        "status",
+        "consumer_id",
+        "created_at",
+        "updated_at",
+        "setup_type",
+        "identity_link_url",
+    } <= set(integ)
     assert integ["name"]["COLUMN_KEY"] == "UNI" and integ["consumer_id"]["COLUMN_KEY"] == "UNI"
     assert ("consumer_id", stack.prefix + "oauth_consumer", "CASCADE") in fks(stack, "integration")
     consumer = columns(stack, "oauth_consumer")
     assert consumer["key"]["CHARACTER_MAXIMUM_LENGTH"] == 32 and consumer["key"]["COLUMN_KEY"] == "UNI"
     assert consumer["secret"]["CHARACTER_MAXIMUM_LENGTH"] == 128
     token = columns(stack, "oauth_token")
-    assert {"consumer_id", "admin_id", "customer_id", "type", "token", "secret", "verifier", "callback_url",
-            "revoked", "authorized", "user_type", "created_at"} <= set(token)
+    assert {
+        "consumer_id",
+        "admin_id",
+        "customer_id",
+        "type",
+        "token",
+        "secret",
+        "verifier",
+        "callback_url",
+        "revoked",
+        "authorized",
+        "user_type",
+        "created_at",
+    } <= set(token)
     assert ("consumer_id", stack.prefix + "oauth_consumer", "CASCADE") in fks(stack, "oauth_token")
     nonce_pk = stack.query(
         "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA=DATABASE() "
-        "AND TABLE_NAME=%s AND CONSTRAINT_NAME='PRIMARY' ORDER BY ORDINAL_POSITION", (stack.prefix + "oauth_nonce",))
+        "AND TABLE_NAME=%s AND CONSTRAINT_NAME='PRIMARY' ORDER BY ORDINAL_POSITION",
+        (stack.prefix + "oauth_nonce",),
+    )
     assert [r["COLUMN_NAME"] for r in nonce_pk] == ["nonce", "consumer_id"]
     assert ("consumer_id", stack.prefix + "oauth_consumer", "CASCADE") in fks(stack, "oauth_nonce")
     assert ("role_id", stack.prefix + "authorization_role", "CASCADE") in fks(stack, "authorization_rule")
     ccd = stack.query(
         "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) AS cols FROM information_schema.STATISTICS "
         "WHERE TABLE_SCHEMA=DATABASE() AND TABLE_NAME=%s AND NON_UNIQUE=0 AND INDEX_NAME<>'PRIMARY' "
-        "GROUP BY INDEX_NAME", (stack.prefix + "core_config_data",))
+        "GROUP BY INDEX_NAME",
+        (stack.prefix + "core_config_data",),
+    )
     assert {"cols": "scope,scope_id,path"} in ccd
     assert columns(stack, "admin_user")["username"]["COLUMN_KEY"] == "UNI"
 
@@ -146,20 +182,29 @@ def test_c2_3_c2_7_role_of_integration(stack, make_integration):
     """C2.3/C2.7: setup_type 1 from config; role_type U, user_type 1, user_id = integration_id."""
     row = make_integration()
     assert row["setup_type"] == 1
-    role = stack.query(f"SELECT * FROM {stack.t('authorization_role')} WHERE user_id=%s AND user_type='1'",
-                       (row["integration_id"],))
+    role = stack.query(
+        f"SELECT * FROM {stack.t('authorization_role')} WHERE user_id=%s AND user_type='1'",
+        (row["integration_id"],),
+    )
     assert len(role) == 1 and role[0]["role_type"] == "U"
 
 
 def test_c2_4_c2_5_secrets_encrypted_with_env_key(stack, make_integration, listener):
-    """C2.4/C2.5: consumer and access-token secrets are `<ver>:3:<base64>` ChaCha20-Poly1305 under env.php's key."""
+    """C2.4/C2.5: consumer and access-token secrets are `<ver>:3:<base64>` ChaCha20-Poly1305.
+
+    Decrypted here with env.php's crypt key.
+    """
     row = make_integration(endpoint=listener.url)
     creds = handshake(stack, AdminClient(stack), row["integration_id"], listener)
-    consumer = stack.query(f"SELECT * FROM {stack.t('oauth_consumer')} WHERE entity_id=%s", (row["consumer_id"],))[0]
+    consumer = stack.query(
+        f"SELECT * FROM {stack.t('oauth_consumer')} WHERE entity_id=%s", (row["consumer_id"],)
+    )[0]
     assert re.fullmatch(r"0:3:[A-Za-z0-9+/=]+", consumer["secret"])
     assert decrypt(stack, consumer["secret"]) == creds.consumer_secret
     assert consumer["key"] == creds.consumer_key and len(consumer["key"]) == 32
-    token = stack.query(f"SELECT * FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],))[0]
+    token = stack.query(
+        f"SELECT * FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],)
+    )[0]
     assert token["token"] == creds.access_token
     assert re.fullmatch(r"0:3:[A-Za-z0-9+/=]+", token["secret"])
     assert decrypt(stack, token["secret"]) == creds.access_token_secret
@@ -171,9 +216,20 @@ def test_c2_6_nonce_rows_cascade_with_consumer(stack, make_integration, listener
     handshake(stack, AdminClient(stack), row["integration_id"], listener)
     assert stack.query(f"SELECT 1 FROM {stack.t('oauth_nonce')} WHERE consumer_id=%s", (row["consumer_id"],))
     stack.execute(f"DELETE FROM {stack.t('oauth_consumer')} WHERE entity_id=%s", (row["consumer_id"],))
-    assert stack.query(f"SELECT 1 FROM {stack.t('oauth_nonce')} WHERE consumer_id=%s", (row["consumer_id"],)) == []
-    assert stack.query(f"SELECT 1 FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],)) == []
-    assert stack.query(f"SELECT 1 FROM {stack.t('integration')} WHERE integration_id=%s", (row["integration_id"],)) == []
+    assert (
+        stack.query(f"SELECT 1 FROM {stack.t('oauth_nonce')} WHERE consumer_id=%s", (row["consumer_id"],))
+        == []
+    )
+    assert (
+        stack.query(f"SELECT 1 FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],))
+        == []
+    )
+    assert (
+        stack.query(
+            f"SELECT 1 FROM {stack.t('integration')} WHERE integration_id=%s", (row["integration_id"],)
+        )
+        == []
+    )
 
 
 def test_c2_8_core_config_and_admin_user(stack):
@@ -185,7 +241,9 @@ def test_c2_8_core_config_and_admin_user(stack):
 
 def test_c8_1_generated_deleted_unless_keep_generated(stack):
     """C8.1: setup:upgrade deletes generated/ contents unless --keep-generated."""
-    stack.exec("sh", "-c", f"mkdir -p {ROOT}/generated/code/Twin && touch {ROOT}/generated/code/Twin/Marker.php")
+    stack.exec(
+        "sh", "-c", f"mkdir -p {ROOT}/generated/code/Twin && touch {ROOT}/generated/code/Twin/Marker.php"
+    )
     assert stack.magento("setup:upgrade", "--keep-generated").rc == 0
     assert stack.exec("test", "-f", f"{ROOT}/generated/code/Twin/Marker.php").rc == 0
     assert stack.magento("setup:upgrade").rc == 0
@@ -215,8 +273,11 @@ def test_c8_4_realistic_timing_knob(stack):
     import time
 
     started = time.monotonic()
-    res = stack.container.exec_run([f"{ROOT}/bin/magento", "setup:upgrade", "--keep-generated"], workdir=ROOT,
-                                   environment={"MAGENTO_TWIN_REALISTIC_TIMING": "1"})
+    res = stack.container.exec_run(
+        [f"{ROOT}/bin/magento", "setup:upgrade", "--keep-generated"],
+        workdir=ROOT,
+        environment={"MAGENTO_TWIN_REALISTIC_TIMING": "1"},
+    )
     elapsed = time.monotonic() - started
     assert res.exit_code == 0
     assert 3.4 < elapsed < 5.5

@@ -61,7 +61,8 @@ def test_c4_2_one_row_per_acl_resource(stack, make_integration):
     assert r["Magento_Backend::all"] == "deny"
     assert len(r) > 50
     role = stack.query(
-        f"SELECT * FROM {stack.t('authorization_role')} WHERE user_id=%s AND user_type='1'", (row["integration_id"],)
+        f"SELECT * FROM {stack.t('authorization_role')} WHERE user_id=%s AND user_type='1'",
+        (row["integration_id"],),
     )[0]
     assert (role["role_type"], role["parent_id"]) == ("U", 0)
 
@@ -81,8 +82,12 @@ def test_c4_1_module_acl_merges_into_tree(stack, make_module):
         "</resource></resources></acl></config>"
     )
     make_module(
-        {"etc/acl.xml": acl, "etc/integration.xml": integration_xml({name: {"email": "a@example.com",
-                                                                              "resources": ["Twintest_Acl::sync"]}})},
+        {
+            "etc/acl.xml": acl,
+            "etc/integration.xml": integration_xml(
+                {name: {"email": "a@example.com", "resources": ["Twintest_Acl::sync"]}}
+            ),
+        },
         integrations=[name],
     )
     upgrade(stack)
@@ -96,12 +101,20 @@ def test_c3_2_identical_config_keeps_everything(stack, make_integration, listene
     """C3.2: with no difference, setup:upgrade keeps id, consumer, status and tokens."""
     row = make_integration(endpoint=listener.url)
     handshake(stack, AdminClient(stack), row["integration_id"], listener)
-    tokens = stack.query(f"SELECT * FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],))
+    tokens = stack.query(
+        f"SELECT * FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],)
+    )
     upgrade(stack)
     after = integration(stack, row["name"])
     assert (after["integration_id"], after["consumer_id"], after["status"]) == (
-        row["integration_id"], row["consumer_id"], 1)
-    assert stack.query(f"SELECT * FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],)) == tokens
+        row["integration_id"],
+        row["consumer_id"],
+        1,
+    )
+    assert (
+        stack.query(f"SELECT * FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],))
+        == tokens
+    )
 
 
 @pytest.mark.parametrize("change", ["email", "resources", "identity_link_url"])
@@ -110,8 +123,12 @@ def test_c3_2_difference_recreates(stack, make_integration, make_module, listene
     row = make_integration(endpoint=listener.url)
     handshake(stack, AdminClient(stack), row["integration_id"], listener)
     mod = row["module"]
-    spec = {"email": f"{row['name']}@example.com", "endpoint_url": listener.url,
-            "identity_link_url": "http://127.0.0.1:9/identity", "resources": ["Magento_Sales::actions_view"]}
+    spec = {
+        "email": f"{row['name']}@example.com",
+        "endpoint_url": listener.url,
+        "identity_link_url": "http://127.0.0.1:9/identity",
+        "resources": ["Magento_Sales::actions_view"],
+    }
     if change == "email":
         spec["email"] = "changed@example.com"
     elif change == "resources":
@@ -127,50 +144,71 @@ def test_c3_2_difference_recreates(stack, make_integration, make_module, listene
     assert after["status"] == 2
     old = stack.query(f"SELECT * FROM {stack.t('oauth_consumer')} WHERE entity_id=%s", (row["consumer_id"],))
     assert len(old) == 1  # orphaned, not deleted
-    keys = stack.query(f"SELECT `key` FROM {stack.t('oauth_consumer')} WHERE entity_id IN (%s, %s)",
-                       (row["consumer_id"], after["consumer_id"]))
+    keys = stack.query(
+        f"SELECT `key` FROM {stack.t('oauth_consumer')} WHERE entity_id IN (%s, %s)",
+        (row["consumer_id"], after["consumer_id"]),
+    )
     assert len({k["key"] for k in keys}) == 2
 
 
 def legacy_files(name: str, email: str, resources: list[str], extra_config: str = "") -> dict[str, str]:
-    config = (f'<?xml version="1.0"?><integrations><integration name="{name}"><email>{email}</email>'
-              f"<endpoint_url>http://127.0.0.1:9/e</endpoint_url>{extra_config}</integration></integrations>")
-    api = (f'<?xml version="1.0"?><integrations><integration name="{name}"><resources>'
-           + "".join(f'<resource name="{r}"/>' for r in resources)
-           + "</resources></integration></integrations>")
+    config = (
+        f'<?xml version="1.0"?><integrations><integration name="{name}"><email>{email}</email>'
+        f"<endpoint_url>http://127.0.0.1:9/e</endpoint_url>{extra_config}</integration></integrations>"
+    )
+    api = (
+        f'<?xml version="1.0"?><integrations><integration name="{name}"><resources>'
+        + "".join(f'<resource name="{r}"/>' for r in resources)
+        + "</resources></integration></integrations>"
+    )
     return {"etc/integration/config.xml": config, "etc/integration/api.xml": api}
 
 
 def install_data(vendor_module: str, name: str) -> str:
     vendor, module = vendor_module.split("_")
-    return (f"<?php\nnamespace {vendor}\\{module}\\Setup;\n\nuse Magento\\Framework\\Setup\\InstallDataInterface;\n"
-            "class InstallData implements InstallDataInterface\n{\n    public function install($setup, $context)\n"
-            f"    {{\n        $this->integrationManager->processIntegrationConfig(['{name}']);\n    }}\n}}\n")
+    return (
+        f"<?php\nnamespace {vendor}\\{module}\\Setup;\n\nuse "
+        f"Magento\\Framework\\Setup\\InstallDataInterface;\n"
+        "class InstallData implements "
+        "InstallDataInterface\n{\n    public function install($setup, $context)\n"
+        f"    {{\n        $this->integrationManager->processIntegrationConfig(['{name}']);\n    }}\n}}\n"
+    )
 
 
 def data_patch(vendor_module: str, cls: str, name: str, throw: str | None = None) -> str:
     vendor, module = vendor_module.split("_")
-    body = f"throw new \\RuntimeException('{throw}');" if throw else \
-        f"$this->integrationManager->processIntegrationConfig(['{name}']);"
-    return (f"<?php\ndeclare(strict_types=1);\n\nnamespace {vendor}\\{module}\\Setup\\Patch\\Data;\n\n"
-            f"class {cls} implements \\Magento\\Framework\\Setup\\Patch\\DataPatchInterface\n{{\n"
-            f"    public function apply()\n    {{\n        {body}\n        return $this;\n    }}\n}}\n")
+    body = (
+        f"throw new \\RuntimeException('{throw}');"
+        if throw
+        else f"$this->integrationManager->processIntegrationConfig(['{name}']);"
+    )
+    return (
+        f"<?php\ndeclare(strict_types=1);\n\nnamespace {vendor}\\{module}\\Setup\\Patch\\Data;\n\n"
+        f"class {cls} implements \\Magento\\Framework\\Setup\\Patch\\DataPatchInterface\n{{\n"
+        f"    public function apply()\n    {{\n        {body}\n        return $this;\n    }}\n}}\n"
+    )
 
 
 def test_c3_3_legacy_install_data_runs_only_without_row(stack, make_module):
     """C3.3/C8.1: InstallData runs when the setup_module row is absent; no parents; update in place."""
     name = unique()
-    mod = make_module(legacy_files(name, "one@example.com", ["Magento_Backend::admin", "Magento_Sales::sales"]),
-                      setup_version="1.0.0", integrations=[name])
+    mod = make_module(
+        legacy_files(name, "one@example.com", ["Magento_Backend::admin", "Magento_Sales::sales"]),
+        setup_version="1.0.0",
+        integrations=[name],
+    )
     mod.write({"Setup/InstallData.php": install_data(mod.name, name)})
     upgrade(stack)
     row = integration(stack, name)
     assert (row["email"], row["setup_type"], row["status"]) == ("one@example.com", 1, 0)
     assert allowed(stack, row["integration_id"]) == ["Magento_Backend::admin", "Magento_Sales::sales"]
     assert stack.query(f"SELECT * FROM {stack.t('setup_module')} WHERE module=%s", (mod.name,)) == [
-        {"module": mod.name, "schema_version": "1.0.0", "data_version": "1.0.0"}]
+        {"module": mod.name, "schema_version": "1.0.0", "data_version": "1.0.0"}
+    ]
     # Row present: an edited config is not applied.
-    mod.write(legacy_files(name, "two@example.com", ["Magento_Backend::admin", "Magento_Sales::actions_view"]))
+    mod.write(
+        legacy_files(name, "two@example.com", ["Magento_Backend::admin", "Magento_Sales::actions_view"])
+    )
     upgrade(stack)
     assert integration(stack, name)["email"] == "one@example.com"
     # Row deleted: InstallData runs again and updates in place (same id and consumer), no parents added.
@@ -178,7 +216,10 @@ def test_c3_3_legacy_install_data_runs_only_without_row(stack, make_module):
     upgrade(stack)
     after = integration(stack, name)
     assert (after["integration_id"], after["consumer_id"], after["email"]) == (
-        row["integration_id"], row["consumer_id"], "two@example.com")
+        row["integration_id"],
+        row["consumer_id"],
+        "two@example.com",
+    )
     assert allowed(stack, row["integration_id"]) == ["Magento_Backend::admin", "Magento_Sales::actions_view"]
 
 
@@ -186,8 +227,11 @@ def test_c3_3_legacy_resources_in_config_xml_ignored(stack, make_module):
     """C3.3: a <resources> block in config.xml is silently ignored (api.xml is what counts)."""
     name = unique()
     extra = '<resources><resource name="Magento_Catalog::products"/></resources>'
-    mod = make_module(legacy_files(name, "x@example.com", ["Magento_Sales::sales"], extra), setup_version="1.0.0",
-                      integrations=[name])
+    mod = make_module(
+        legacy_files(name, "x@example.com", ["Magento_Sales::sales"], extra),
+        setup_version="1.0.0",
+        integrations=[name],
+    )
     mod.write({"Setup/InstallData.php": install_data(mod.name, name)})
     upgrade(stack)
     assert allowed(stack, integration(stack, name)["integration_id"]) == ["Magento_Sales::sales"]
@@ -213,7 +257,8 @@ def test_c3_3_data_patch_runs_once_per_patch_list(stack, make_module):
     row = integration(stack, name)
     assert row["email"] == "p1@example.com"
     assert stack.query(f"SELECT patch_name FROM {stack.t('patch_list')} WHERE patch_name=%s", (cls,)) == [
-        {"patch_name": cls}]
+        {"patch_name": cls}
+    ]
     mod.write(legacy_files(name, "p2@example.com", ["Magento_Sales::sales"]))
     upgrade(stack)
     assert integration(stack, name)["email"] == "p1@example.com"
@@ -231,16 +276,20 @@ def test_c8_2_failing_patch_message(stack, make_module):
     mod.remove_file("Setup/Patch/Data/Boom.php")
     assert res.rc == 1
     cls = f"{mod.vendor}\\{mod.short}\\Setup\\Patch\\Data\\Boom"
-    assert (f"Unable to apply data patch {cls} for module {mod.name}. Original exception message: it broke"
-            in res.out + res.err)
+    assert (
+        f"Unable to apply data patch {cls} for module {mod.name}. Original exception message: it broke"
+        in res.out + res.err
+    )
     assert stack.query(f"SELECT 1 FROM {stack.t('patch_list')} WHERE patch_name=%s", (cls,)) == []
 
 
 def test_c8_2_missing_role_aborts(stack, make_integration):
     """C8.2: an integration whose authorization_role row is missing aborts setup:upgrade, exit 1."""
     row = make_integration()
-    stack.execute(f"DELETE FROM {stack.t('authorization_role')} WHERE user_id=%s AND user_type='1'",
-                  (row["integration_id"],))
+    stack.execute(
+        f"DELETE FROM {stack.t('authorization_role')} WHERE user_id=%s AND user_type='1'",
+        (row["integration_id"],),
+    )
     res = stack.magento("setup:upgrade", "--keep-generated")
     # Leave the store upgradable for everyone else before asserting.
     stack.execute(f"DELETE FROM {stack.t('oauth_consumer')} WHERE entity_id=%s", (row["consumer_id"],))
@@ -250,11 +299,18 @@ def test_c8_2_missing_role_aborts(stack, make_integration):
 
 
 def test_c8_5_new_module_integration_applied_on_second_run(stack, make_module):
-    """C8.5: a module absent from config.php is enabled by setup:upgrade, its integration.xml applied next run."""
+    """C8.5: a module absent from config.php is enabled by setup:upgrade, its integration.xml
+    applied next run."""
     name = unique()
-    mod = make_module({"etc/integration.xml": integration_xml({name: {"email": "n@example.com",
-                                                                        "resources": ["Magento_Sales::sales"]}})},
-                      integrations=[name], enable=False)
+    mod = make_module(
+        {
+            "etc/integration.xml": integration_xml(
+                {name: {"email": "n@example.com", "resources": ["Magento_Sales::sales"]}}
+            )
+        },
+        integrations=[name],
+        enable=False,
+    )
     assert f"'{mod.name}'" not in stack.read("/var/www/html/app/etc/config.php")
     upgrade(stack)
     assert f"'{mod.name}' => 1" in stack.read("/var/www/html/app/etc/config.php")
@@ -266,8 +322,14 @@ def test_c8_5_new_module_integration_applied_on_second_run(stack, make_module):
 def test_c8_5_module_enable_first_makes_one_run_enough(stack, make_module):
     """C8.5: module:enable before setup:upgrade -> applied in one run."""
     name = unique()
-    make_module({"etc/integration.xml": integration_xml({name: {"email": "n@example.com",
-                                                                  "resources": ["Magento_Sales::sales"]}})},
-                integrations=[name], enable=True)
+    make_module(
+        {
+            "etc/integration.xml": integration_xml(
+                {name: {"email": "n@example.com", "resources": ["Magento_Sales::sales"]}}
+            )
+        },
+        integrations=[name],
+        enable=True,
+    )
     upgrade(stack)
     assert integration(stack, name) is not None

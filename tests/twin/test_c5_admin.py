@@ -72,7 +72,8 @@ def test_c5_3_tokens_exchange_posts_synchronously(stack, make_integration, liste
     """C5.3: the form POST reaches the endpoint inside the request; JSON reply; verifier row; updated_at."""
     row = make_integration(endpoint=listener.url)
     stack.execute(
-        f"UPDATE {stack.t('oauth_consumer')} SET updated_at = UTC_TIMESTAMP() - INTERVAL 1 DAY WHERE entity_id=%s",
+        f"UPDATE {stack.t('oauth_consumer')} SET updated_at = UTC_TIMESTAMP() - INTERVAL 1 DAY "
+        f"WHERE entity_id=%s",
         (row["consumer_id"],),
     )
     admin = AdminClient(stack)

@@ -102,7 +102,8 @@ def test_c6_4_missing_parameter(stack):
 
 
 def test_c6_4_consumer_key_wrong_length_and_unknown(stack):
-    """C6.4: `Consumer key is not the correct length`, `A consumer having the specified key does not exist`."""
+    """C6.4: `Consumer key is not the correct length`, `A consumer having the specified key does
+    not exist`."""
     short = request_token(stack, "abc", "x" * 32)
     assert (short.status_code, problem(short)) == (401, "Consumer key is not the correct length")
     unknown = request_token(stack, "z" * 32, "x" * 32)
@@ -178,7 +179,8 @@ def test_c6_5_expiry_checked_before_signature(stack, activated):
     """C6.5: an expired consumer with a bad signature reports the expiry, not the signature."""
     row, form, _ = activated
     stack.execute(
-        f"UPDATE {stack.t('oauth_consumer')} SET updated_at = UTC_TIMESTAMP() - INTERVAL 1 DAY WHERE entity_id=%s",
+        f"UPDATE {stack.t('oauth_consumer')} SET updated_at = UTC_TIMESTAMP() - INTERVAL 1 DAY "
+        f"WHERE entity_id=%s",
         (row["consumer_id"],),
     )
     resp = request_token(stack, form["oauth_consumer_key"], "w" * 32)
@@ -222,7 +224,8 @@ def test_c6_5_access_checks_token_before_signature_and_no_expiry(stack, activate
     bad_sig = access_token(stack, key, "w" * 32, token, token_secret, form["oauth_verifier"])
     assert problem(bad_sig) == "The signature is invalid. Verify and try again."
     stack.execute(
-        f"UPDATE {stack.t('oauth_consumer')} SET updated_at = UTC_TIMESTAMP() - INTERVAL 1 DAY WHERE entity_id=%s",
+        f"UPDATE {stack.t('oauth_consumer')} SET updated_at = UTC_TIMESTAMP() - INTERVAL 1 DAY "
+        f"WHERE entity_id=%s",
         (row["consumer_id"],),
     )
     ok = access_token(stack, key, secret, token, token_secret, form["oauth_verifier"])
@@ -230,7 +233,8 @@ def test_c6_5_access_checks_token_before_signature_and_no_expiry(stack, activate
 
 
 def test_c6_4_request_token_twice_is_not_a_verifier(stack, activated):
-    """C6.4: a second /request on the same row -> `Cannot create request token because ... not a verifier token`."""
+    """C6.4: a second /request on the same row -> `Cannot create request token because ... not a
+    verifier token`."""
     _, form, _ = activated
     assert request_token(stack, form["oauth_consumer_key"], form["oauth_consumer_secret"]).status_code == 200
     again = request_token(stack, form["oauth_consumer_key"], form["oauth_consumer_secret"])
@@ -239,7 +243,8 @@ def test_c6_4_request_token_twice_is_not_a_verifier(stack, activated):
 
 
 def test_c6_4_access_with_verifier_token(stack, activated):
-    """C6.4: /access with the verifier row's token -> `Cannot get access token because ... not a request token`."""
+    """C6.4: /access with the verifier row's token -> `Cannot get access token because ... not a
+    request token`."""
     row, form, _ = activated
     verifier_row = tokens(stack, row["consumer_id"])[0]
     resp = access_token(
@@ -309,7 +314,8 @@ def test_c6_6_lookup_is_lowest_entity_id(stack, make_integration, listener):
     verifier = tokens(stack, row["consumer_id"])[0]
     # Move the verifier to a higher id and put a request row below it.
     stack.execute(
-        f"INSERT INTO {stack.t('oauth_token')} (consumer_id, type, token, secret, verifier, callback_url, user_type) "
+        f"INSERT INTO {stack.t('oauth_token')} (consumer_id, type, token, secret, verifier, "
+        f"callback_url, user_type) "
         "VALUES (%s, 'request', %s, %s, %s, 'oob', 1)",
         (row["consumer_id"], uuid.uuid4().hex, "s" * 32, "v" * 32),
     )

@@ -47,8 +47,10 @@ def test_c4_3_routes_and_acl(stack, creds_for):
     assert rest_get(stack, creds, "V1/orders", ORDERS).status_code == 200
     views = rest_get(stack, creds, "V1/store/storeViews")
     assert views.status_code == 200 and any(v["code"] == "default" for v in views.json())
-    for path, resource in (("V1/products", "Magento_Catalog::products"),
-                           ("V1/customers/search", "Magento_Customer::customer")):
+    for path, resource in (
+        ("V1/products", "Magento_Catalog::products"),
+        ("V1/customers/search", "Magento_Customer::customer"),
+    ):
         resp = rest_get(stack, creds, path, {"searchCriteria[pageSize]": "1"})
         assert resp.status_code == 401
         assert resp.json() == {"message": NOT_AUTHORIZED, "parameters": {"resources": resource}}
@@ -81,10 +83,15 @@ def test_c4_3_explicit_child_allowed_under_denied_parent(stack, creds_for):
 def test_c7_1_only_while_status_is_1(stack, creds_for):
     """C7.1: the same valid signature is refused when the integration is not active."""
     row, creds, _ = creds_for(["Magento_Sales::actions_view"])
-    stack.execute(f"UPDATE {stack.t('integration')} SET status=0 WHERE integration_id=%s", (row["integration_id"],))
+    stack.execute(
+        f"UPDATE {stack.t('integration')} SET status=0 WHERE integration_id=%s", (row["integration_id"],)
+    )
     resp = rest_get(stack, creds, "V1/orders", ORDERS)
     assert resp.status_code == 401
-    assert resp.json() == {"message": NOT_AUTHORIZED, "parameters": {"resources": "Magento_Sales::actions_view"}}
+    assert resp.json() == {
+        "message": NOT_AUTHORIZED,
+        "parameters": {"resources": "Magento_Sales::actions_view"},
+    }
 
 
 def test_c7_2_unauthenticated_and_bad_signature(stack, creds_for):
@@ -92,7 +99,10 @@ def test_c7_2_unauthenticated_and_bad_signature(stack, creds_for):
     _, creds, _ = creds_for(["Magento_Sales::actions_view"])
     anon = requests.get(f"{stack.base_url}rest/V1/orders", params=ORDERS, timeout=30)
     assert anon.status_code == 401
-    assert anon.json() == {"message": NOT_AUTHORIZED, "parameters": {"resources": "Magento_Sales::actions_view"}}
+    assert anon.json() == {
+        "message": NOT_AUTHORIZED,
+        "parameters": {"resources": "Magento_Sales::actions_view"},
+    }
     bad = Credentials(creds.consumer_key, creds.consumer_secret, creds.access_token, "x" * 32)
     resp = rest_get(stack, bad, "V1/orders", ORDERS)
     assert resp.status_code == 401
@@ -125,7 +135,8 @@ def test_c7_3_bearer_only_with_flag(stack, creds_for):
     finally:
         if before is None:
             stack.execute(
-                f"DELETE FROM {stack.t('core_config_data')} WHERE path='oauth/consumer/enable_integration_as_bearer'"
+                f"DELETE FROM {stack.t('core_config_data')} WHERE "
+                f"path='oauth/consumer/enable_integration_as_bearer'"
             )
         else:
             stack.magento("config:set", "oauth/consumer/enable_integration_as_bearer", before)

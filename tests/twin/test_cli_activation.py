@@ -18,7 +18,9 @@ def helper(stack):
     present = stack.exec("test", "-f", f"{HELPER_PATH}/registration.php").rc == 0
     enabled = present and stack.magento("module:status", HELPER).out.strip() == "Module is enabled"
     if not present:
-        stack.put_files(HELPER_PATH, {"registration.php": registration(HELPER), "etc/module.xml": module_xml(HELPER)})
+        stack.put_files(
+            HELPER_PATH, {"registration.php": registration(HELPER), "etc/module.xml": module_xml(HELPER)}
+        )
     if not enabled:
         assert stack.magento("module:enable", HELPER).rc == 0
     yield
@@ -33,10 +35,14 @@ def test_issue5_command_needs_enabled_helper_module(stack):
     """C5.5 + issue 5: the command exists only while the helper module is present and enabled."""
     if stack.exec("test", "-f", f"{HELPER_PATH}/registration.php").rc == 0:
         pytest.skip("the helper module is installed in this stack")
-    stack.put_files(HELPER_PATH, {"registration.php": registration(HELPER), "etc/module.xml": module_xml(HELPER)})
+    stack.put_files(
+        HELPER_PATH, {"registration.php": registration(HELPER), "etc/module.xml": module_xml(HELPER)}
+    )
     try:
         res = stack.magento("integration:activate", "x")
-        assert res.rc == 1 and 'Command "integration:activate" is not defined.' in res.err  # present, not enabled
+        assert (
+            res.rc == 1 and 'Command "integration:activate" is not defined.' in res.err
+        )  # present, not enabled
     finally:
         stack.exec("rm", "-rf", HELPER_PATH)
 
@@ -54,17 +60,30 @@ def test_issue5_activate_success(stack, helper, make_integration, listener):
         "posted: yes",
     ]
     form = listener.posts[-1]["form"]
-    assert form["oauth_consumer_secret"] not in res.out + res.err and form["oauth_consumer_key"] not in res.out
-    token, secret = parse_pair(request_token(stack, form["oauth_consumer_key"], form["oauth_consumer_secret"]))
-    done = access_token(stack, form["oauth_consumer_key"], form["oauth_consumer_secret"], token, secret,
-                        form["oauth_verifier"])
+    assert (
+        form["oauth_consumer_secret"] not in res.out + res.err and form["oauth_consumer_key"] not in res.out
+    )
+    token, secret = parse_pair(
+        request_token(stack, form["oauth_consumer_key"], form["oauth_consumer_secret"])
+    )
+    done = access_token(
+        stack,
+        form["oauth_consumer_key"],
+        form["oauth_consumer_secret"],
+        token,
+        secret,
+        form["oauth_verifier"],
+    )
     assert done.status_code == 200
     again = stack.magento("integration:activate", row["name"], "--reauthorize")
     assert again.rc == 0 and "reauthorized: yes" in again.out
-    status = stack.query(f"SELECT status FROM {stack.t('integration')} WHERE integration_id=%s",
-                         (row["integration_id"],))[0]["status"]
+    status = stack.query(
+        f"SELECT status FROM {stack.t('integration')} WHERE integration_id=%s", (row["integration_id"],)
+    )[0]["status"]
     assert status == 0
-    types = stack.query(f"SELECT type FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],))
+    types = stack.query(
+        f"SELECT type FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],)
+    )
     assert [t["type"] for t in types] == ["verifier"]
 
 
@@ -81,7 +100,8 @@ def test_issue5_activate_without_endpoint(stack, helper, make_integration):
     res = stack.magento("integration:activate", row["name"])
     assert res.rc == 1
     assert res.err.strip() == (
-        f'Integration "{row["name"]}" has no endpoint URL or identity link URL: Magento activates it without the '
+        f'Integration "{row["name"]}" has no endpoint URL or identity link URL: Magento '
+        f"activates it without the "
         "OAuth handshake (set both in its configuration)."
     )
 
@@ -94,5 +114,7 @@ def test_issue5_activate_endpoint_down(stack, helper, make_integration):
     assert res.err.strip() == (
         "The attempt to post data to consumer failed due to an unexpected error. Please try again later."
     )
-    types = stack.query(f"SELECT type FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],))
+    types = stack.query(
+        f"SELECT type FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],)
+    )
     assert [t["type"] for t in types] == ["verifier"]

@@ -24,14 +24,29 @@ def tfa_stack(stack):
     image = stack.container.image.tags[0] if stack.container.image.tags else stack.container.image.id
     tag = uuid.uuid4().hex[:8]
     db = client.containers.run(
-        "reintegrate/mariadb:10.11", name=f"twintest-tfa-db-{tag}", network_mode="host", detach=True,
-        environment={"MARIADB_BIND": f"127.0.0.1:{DB_PORT}", "MARIADB_DATABASE": "magento",
-                     "MARIADB_USER": "magento", "MARIADB_PASSWORD": "magento", "MARIADB_ROOT_PASSWORD": "root"},
+        "reintegrate/mariadb:10.11",
+        name=f"twintest-tfa-db-{tag}",
+        network_mode="host",
+        detach=True,
+        environment={
+            "MARIADB_BIND": f"127.0.0.1:{DB_PORT}",
+            "MARIADB_DATABASE": "magento",
+            "MARIADB_USER": "magento",
+            "MARIADB_PASSWORD": "magento",
+            "MARIADB_ROOT_PASSWORD": "root",
+        },
     )
     app = client.containers.run(
-        image, name=f"twintest-tfa-app-{tag}", network_mode="host", detach=True,
-        environment={"MAGENTO_LISTEN": f"127.0.0.1:{APP_PORT}", "MAGENTO_BASE_URL": f"http://127.0.0.1:{APP_PORT}/",
-                     "MAGENTO_DB_HOST": f"127.0.0.1:{DB_PORT}", "MAGENTO_TWO_FACTOR_AUTH": "1"},
+        image,
+        name=f"twintest-tfa-app-{tag}",
+        network_mode="host",
+        detach=True,
+        environment={
+            "MAGENTO_LISTEN": f"127.0.0.1:{APP_PORT}",
+            "MAGENTO_BASE_URL": f"http://127.0.0.1:{APP_PORT}/",
+            "MAGENTO_DB_HOST": f"127.0.0.1:{DB_PORT}",
+            "MAGENTO_TWO_FACTOR_AUTH": "1",
+        },
     )
     try:
         deadline = time.time() + 90

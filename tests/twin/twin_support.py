@@ -131,7 +131,8 @@ class Stack:
 
     def config_value(self, path: str) -> str | None:
         rows = self.query(
-            f"SELECT value FROM {self.t('core_config_data')} WHERE scope='default' AND scope_id=0 AND path=%s",
+            f"SELECT value FROM {self.t('core_config_data')} WHERE scope='default' AND "
+            f"scope_id=0 AND path=%s",
             (path,),
         )
         return rows[0]["value"] if rows else None

@@ -53,7 +53,7 @@ def build_tree(modules: list[Module]) -> AclTree:
         if not os.path.isfile(path):
             continue
         try:
-            root = ET.parse(path).getroot()
+            root = ET.parse(path).getroot()  # noqa: S314
         except ET.ParseError:
             continue
         resources = root.find("acl/resources")

@@ -171,7 +171,8 @@ def setup_install(opts: dict[str, str]) -> int:
             ("general/locale/code", "en_US"),
         ):
             cur.execute(
-                f"INSERT INTO {t('core_config_data')} (scope, scope_id, path, value) VALUES ('default', 0, %s, %s) "
+                f"INSERT INTO {t('core_config_data')} (scope, scope_id, path, value) VALUES "
+                f"('default', 0, %s, %s) "
                 "ON DUPLICATE KEY UPDATE value=VALUES(value)",
                 (path, value),
             )
@@ -192,12 +193,14 @@ def setup_install(opts: dict[str, str]) -> int:
         )
         user_id = cur.fetchone()["user_id"]
         cur.execute(
-            f"SELECT role_id FROM {t('authorization_role')} WHERE role_type='G' AND role_name='Administrators'"
+            f"SELECT role_id FROM {t('authorization_role')} WHERE role_type='G' AND "
+            f"role_name='Administrators'"
         )
         group = cur.fetchone()
         if group is None:
             cur.execute(
-                f"INSERT INTO {t('authorization_role')} (parent_id, tree_level, sort_order, role_type, user_id, "
+                f"INSERT INTO {t('authorization_role')} (parent_id, tree_level, sort_order, "
+                f"role_type, user_id, "
                 "user_type, role_name) VALUES (0, 1, 1, 'G', 0, '2', 'Administrators')"
             )
             group_id = cur.lastrowid
@@ -307,8 +310,10 @@ def upgrade_run(keep_generated: bool, quiet: bool = False, dry_run: bool = False
                             raise svc.MagentoError(script.throws)
                         svc.process_legacy(cur, s, tree, script.integrations, legacy_cfg, legacy_api)
                     cur.execute(
-                        f"INSERT INTO {s.t('setup_module')} (module, schema_version, data_version) VALUES (%s,%s,%s) "
-                        "ON DUPLICATE KEY UPDATE schema_version=VALUES(schema_version), data_version=VALUES(data_version)",
+                        f"INSERT INTO {s.t('setup_module')} (module, schema_version, "
+                        f"data_version) VALUES (%s,%s,%s) "
+                        "ON DUPLICATE KEY UPDATE schema_version=VALUES(schema_version), "
+                        "data_version=VALUES(data_version)",
                         (mod.name, mod.setup_version, mod.setup_version),
                     )
                     conn.commit()
@@ -432,7 +437,8 @@ def module_toggle(args: list[str], enable: bool) -> int:
     out("Cache cleared successfully.")
     clear_generated()
     out(
-        "Generated classes cleared successfully. Please run the 'setup:di:compile' command to generate classes."
+        "Generated classes cleared successfully. Please run the 'setup:di:compile' command to "
+        "generate classes."
     )
     out(
         "Info: Some modules might require static view files to be cleared. To do this, run "
@@ -475,7 +481,8 @@ def config_set(args: list[str]) -> int:
     conn = s.connect()
     with conn.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {s.t('core_config_data')} (scope, scope_id, path, value) VALUES ('default', 0, %s, %s) "
+            f"INSERT INTO {s.t('core_config_data')} (scope, scope_id, path, value) VALUES "
+            f"('default', 0, %s, %s) "
             "ON DUPLICATE KEY UPDATE value=VALUES(value)",
             (args[0], args[1]),
         )
@@ -491,7 +498,8 @@ def config_show(args: list[str]) -> int:
     with conn.cursor() as cur:
         if args:
             cur.execute(
-                f"SELECT value FROM {s.t('core_config_data')} WHERE scope='default' AND scope_id=0 AND path=%s",
+                f"SELECT value FROM {s.t('core_config_data')} WHERE scope='default' AND "
+                f"scope_id=0 AND path=%s",
                 (args[0],),
             )
             row = cur.fetchone()
@@ -537,7 +545,8 @@ def integration_activate(args: list[str], opts: dict[str, str]) -> int:
                 return 1
             if not (integ["endpoint"] and integ["identity_link_url"]):
                 err(
-                    f'Integration "{name}" has no endpoint URL or identity link URL: Magento activates it without '
+                    f'Integration "{name}" has no endpoint URL or identity link URL: Magento '
+                    f"activates it without "
                     "the OAuth handshake (set both in its configuration)."
                 )
                 return 1

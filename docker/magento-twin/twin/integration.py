@@ -65,7 +65,8 @@ def delete_integration_token(cur: Any, site: Site, consumer_id: int) -> bool:
 
 
 def create_verifier_token(cur: Any, site: Site, consumer_id: int) -> dict[str, Any]:
-    """TokenProvider::createVerifierToken: reuse the integration token when it is a verifier, else make one."""
+    """TokenProvider::createVerifierToken: reuse the integration token when it is a verifier, else
+    make one."""
     token = integration_token(cur, site, consumer_id)
     if token is not None and token["type"] == "verifier":
         return token
@@ -199,7 +200,8 @@ def grant(cur: Any, site: Site, tree: AclTree, integration_id: int, resources: l
     role = find_role(cur, site, integration_id)
     if role is None:
         cur.execute(
-            f"INSERT INTO {site.t('authorization_role')} (parent_id, tree_level, sort_order, role_type, user_id, "
+            f"INSERT INTO {site.t('authorization_role')} (parent_id, tree_level, sort_order, "
+            f"role_type, user_id, "
             "user_type, role_name) VALUES (0, 1, 0, 'U', %s, %s, %s)",
             (integration_id, str(USER_TYPE_INTEGRATION), f"{USER_TYPE_INTEGRATION}{integration_id}"),
         )
@@ -280,7 +282,7 @@ def read_consolidated(modules: list[Module]) -> dict[str, dict[str, Any]]:
         path = mod.file("etc/integration.xml")
         if not os.path.isfile(path):
             continue
-        for node in ET.parse(path).getroot().findall("integration"):
+        for node in ET.parse(path).getroot().findall("integration"):  # noqa: S314
             name = node.get("name", "")
             entry = out.setdefault(name, {"resources": []})
             for tag, key in KEYS.items():
@@ -298,7 +300,7 @@ def read_legacy(modules: list[Module]) -> tuple[dict[str, dict[str, Any]], dict[
     for mod in modules:
         path = mod.file("etc/integration/config.xml")
         if os.path.isfile(path):
-            for node in ET.parse(path).getroot().findall("integration"):
+            for node in ET.parse(path).getroot().findall("integration"):  # noqa: S314
                 entry = cfg.setdefault(node.get("name", ""), {})
                 for tag, key in KEYS.items():
                     val = _text(node, tag)
@@ -306,7 +308,7 @@ def read_legacy(modules: list[Module]) -> tuple[dict[str, dict[str, Any]], dict[
                         entry[key] = val
         path = mod.file("etc/integration/api.xml")
         if os.path.isfile(path):
-            for node in ET.parse(path).getroot().findall("integration"):
+            for node in ET.parse(path).getroot().findall("integration"):  # noqa: S314
                 api.setdefault(node.get("name", ""), []).extend(
                     r.get("name", "") for r in node.findall("resources/resource")
                 )

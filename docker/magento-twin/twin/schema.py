@@ -84,7 +84,8 @@ TABLES: list[tuple[str, str]] = [
     (
         "integration",
         """`integration_id` int unsigned NOT NULL AUTO_INCREMENT, `name` varchar(255) NOT NULL,
-        `email` varchar(255) NOT NULL, `endpoint` varchar(255) DEFAULT NULL, `status` smallint unsigned NOT NULL,
+        `email` varchar(255) NOT NULL, `endpoint` varchar(255) DEFAULT NULL,
+        `status` smallint unsigned NOT NULL,
         `consumer_id` int unsigned DEFAULT NULL, `created_at` timestamp NOT NULL DEFAULT current_timestamp(),
         `updated_at` timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp(),
         `setup_type` smallint unsigned NOT NULL DEFAULT 0, `identity_link_url` varchar(255) DEFAULT NULL,
@@ -110,7 +111,8 @@ TABLES: list[tuple[str, str]] = [
     ),
     (
         "oauth_nonce",
-        """`nonce` varchar(32) NOT NULL, `timestamp` int unsigned NOT NULL, `consumer_id` int unsigned NOT NULL,
+        """`nonce` varchar(32) NOT NULL, `timestamp` int unsigned NOT NULL, `consumer_id` int
+        unsigned NOT NULL,
         PRIMARY KEY (`nonce`,`consumer_id`), KEY `{p}OAUTH_NONCE_TIMESTAMP` (`timestamp`),
         CONSTRAINT `{p}OAUTH_NONCE_CONSUMER_ID_OAUTH_CONSUMER_ENTITY_ID` FOREIGN KEY (`consumer_id`)
           REFERENCES `{p}oauth_consumer` (`entity_id`) ON DELETE CASCADE""",
@@ -118,17 +120,21 @@ TABLES: list[tuple[str, str]] = [
     (
         "sales_order",
         """`entity_id` int unsigned NOT NULL AUTO_INCREMENT, `increment_id` varchar(32) DEFAULT NULL,
-        `state` varchar(32) DEFAULT NULL, `status` varchar(32) DEFAULT NULL, `store_id` smallint unsigned DEFAULT 1,
+        `state` varchar(32) DEFAULT NULL, `status` varchar(32) DEFAULT NULL,
+        `store_id` smallint unsigned DEFAULT 1,
         `customer_email` varchar(128) DEFAULT NULL, `customer_firstname` varchar(128) DEFAULT NULL,
         `customer_lastname` varchar(128) DEFAULT NULL, `grand_total` decimal(20,4) DEFAULT NULL,
-        `order_currency_code` varchar(3) DEFAULT 'USD', `total_item_count` smallint unsigned NOT NULL DEFAULT 0,
+        `order_currency_code` varchar(3) DEFAULT 'USD',
+        `total_item_count` smallint unsigned NOT NULL DEFAULT 0,
         `created_at` timestamp NOT NULL DEFAULT current_timestamp(),
         `updated_at` timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp(),
-        PRIMARY KEY (`entity_id`), UNIQUE KEY `{p}SALES_ORDER_INCREMENT_ID_STORE_ID` (`increment_id`,`store_id`)""",
+        PRIMARY KEY (`entity_id`), UNIQUE KEY `{p}SALES_ORDER_INCREMENT_ID_STORE_ID`
+        (`increment_id`,`store_id`)""",
     ),
     (
         "catalog_product_entity",
-        """`entity_id` int unsigned NOT NULL AUTO_INCREMENT, `attribute_set_id` smallint unsigned NOT NULL DEFAULT 4,
+        """`entity_id` int unsigned NOT NULL AUTO_INCREMENT, `attribute_set_id` smallint unsigned
+        NOT NULL DEFAULT 4,
         `type_id` varchar(32) NOT NULL DEFAULT 'simple', `sku` varchar(64) NOT NULL,
         `name` varchar(255) DEFAULT NULL, `price` decimal(20,6) DEFAULT NULL,
         `created_at` timestamp NOT NULL DEFAULT current_timestamp(),
@@ -164,7 +170,8 @@ def seed(cur: Any, prefix: str) -> None:
     )
     cur.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
     cur.execute(
-        f"INSERT IGNORE INTO {t('store')} (store_id, code, website_id, group_id, name, sort_order, is_active) "
+        f"INSERT IGNORE INTO {t('store')} (store_id, code, website_id, group_id, name, "
+        f"sort_order, is_active) "
         "VALUES (0,'admin',0,0,'Admin',0,1),(1,'default',1,1,'Default Store View',0,1)"
     )
     for i, (first, last) in enumerate([("Veronica", "Costello"), ("John", "Smith"), ("Ada", "Lovelace")], 1):
@@ -189,6 +196,7 @@ def seed(cur: Any, prefix: str) -> None:
         1,
     ):
         cur.execute(
-            f"INSERT IGNORE INTO {t('catalog_product_entity')} (entity_id, sku, name, price) VALUES (%s,%s,%s,%s)",
+            f"INSERT IGNORE INTO {t('catalog_product_entity')} (entity_id, sku, name, price) "
+            f"VALUES (%s,%s,%s,%s)",
             (i, sku, name, price),
         )

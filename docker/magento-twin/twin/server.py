@@ -25,7 +25,10 @@ from twin import integration as svc
 from twin.oauth import OauthError, OauthInputError, OauthServer, protocol_params
 
 NOT_AUTHORIZED = "The consumer isn't authorized to access %resources."
-LOGIN_FAILED = "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later."
+LOGIN_FAILED = (
+    "The account sign-in was incorrect or your account is disabled temporarily. "
+    "Please wait and try again later."
+)
 INVALID_FORM_KEY = "Invalid Form Key. Please refresh the page."
 
 SESSIONS: dict[str, dict[str, Any]] = {}
@@ -113,7 +116,7 @@ def webapi_routes(modules: list[site.Module]) -> dict[tuple[str, str], list[str]
         path = mod.file("etc/webapi.xml")
         if not os.path.isfile(path):
             continue
-        for route in ET.parse(path).getroot().findall("route"):
+        for route in ET.parse(path).getroot().findall("route"):  # noqa: S314
             key = (route.get("method", "GET").upper(), route.get("url", ""))
             routes[key] = [r.get("ref", "") for r in route.findall("resources/resource")]
     return routes
@@ -138,7 +141,8 @@ def rest_data(ctx: Ctx, route: str) -> Response:
     t = ctx.site.t
     if route == "/V1/store/storeViews":
         ctx.cur.execute(
-            f"SELECT store_id, code, name, website_id, group_id, is_active FROM {t('store')} ORDER BY store_id"
+            f"SELECT store_id, code, name, website_id, group_id, is_active FROM {t('store')} "
+            f"ORDER BY store_id"
         )
         return Response.json(
             200,
@@ -255,7 +259,8 @@ def rest(ctx: Ctx) -> Response:
                     params, ctx.method, ctx.signed_url()
                 )
                 ctx.cur.execute(
-                    f"SELECT integration_id FROM {ctx.site.t('integration')} WHERE consumer_id=%s AND status=%s",
+                    f"SELECT integration_id FROM {ctx.site.t('integration')} WHERE "
+                    f"consumer_id=%s AND status=%s",
                     (consumer_id, svc.STATUS_ACTIVE),
                 )
                 row = ctx.cur.fetchone()
@@ -277,7 +282,8 @@ def rest(ctx: Ctx) -> Response:
 
 
 def bearer_integration(ctx: Ctx, token: str) -> int | None:
-    """Integration access tokens as bearer tokens only with oauth/consumer/enable_integration_as_bearer=1 (C7.3)."""
+    """Integration access tokens as bearer tokens only with
+    oauth/consumer/enable_integration_as_bearer=1 (C7.3)."""
     if ctx.site.config_value(ctx.cur, "oauth/consumer/enable_integration_as_bearer", "0") != "1":
         return None
     ctx.cur.execute(
@@ -381,7 +387,8 @@ class Admin:
             "Magento Admin",
             f'<form method="post" action="{self.base}{self.front}/" id="login-form" autocomplete="off">'
             f'<input name="form_key" type="hidden" value="{self.session["form_key"]}" />'
-            '<fieldset class="admin__fieldset"><legend class="admin__legend"><span>Welcome, please sign in</span>'
+            '<fieldset class="admin__fieldset"><legend class="admin__legend"><span>Welcome, '
+            "please sign in</span>"
             '</legend><input id="username" type="text" name="login[username]" />'
             '<input id="login" type="password" name="login[password]" />'
             '<button type="submit" class="action-login action-primary"><span>Sign in</span></button>'
@@ -453,8 +460,10 @@ class Admin:
     def tfa_page(self) -> Response:
         return self.page(
             "Two-Factor Authentication",
-            '<div class="tfa-configure"><h1>Two-Factor Authentication</h1><p>You need to configure Two-Factor '
-            "Authorization in order to proceed to your store's admin panel. If you have any questions, please "
+            '<div class="tfa-configure"><h1>Two-Factor Authentication</h1><p>You need to '
+            "configure Two-Factor "
+            "Authorization in order to proceed to your store's admin panel. If you have any "
+            "questions, please "
             "contact your administrator.</p></div>",
         )
 
@@ -527,11 +536,14 @@ class Admin:
             )
         else:
             svc.delete(ctx.cur, ctx.site, integ["integration_id"])
-            self.session["messages"].append(("success", f"The integration '{integ['name']}' has been deleted."))
+            self.session["messages"].append(
+                ("success", f"The integration '{integ['name']}' has been deleted.")
+            )
         return Response.redirect(self.url("admin", "integration", "index"))
 
     def tokens_exchange(self, params: dict[str, str]) -> Response:
-        """Integration controller tokensExchange (C5.3); without endpoint + identity link, mints tokens (C5.1)."""
+        """Integration controller tokensExchange (C5.3); without endpoint + identity link, mints
+        tokens (C5.1)."""
         ctx = self.ctx
         grid = self.url("admin", "integration", "index")
         try:
@@ -591,7 +603,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+        sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

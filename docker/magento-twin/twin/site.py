@@ -45,7 +45,7 @@ def _read_module(path: str, vendor: bool) -> Module | None:
     if not os.path.isfile(os.path.join(path, "registration.php")) or not os.path.isfile(xml_path):
         return None
     try:
-        node = ET.parse(xml_path).getroot().find("module")
+        node = ET.parse(xml_path).getroot().find("module")  # noqa: S314
     except ET.ParseError:
         return None
     if node is None or not node.get("name"):
@@ -131,7 +131,8 @@ class Site:
 
     def config_value(self, cur: Any, path: str, default: str | None = None) -> str | None:
         cur.execute(
-            f"SELECT value FROM {self.t('core_config_data')} WHERE scope='default' AND scope_id=0 AND path=%s",
+            f"SELECT value FROM {self.t('core_config_data')} WHERE scope='default' AND "
+            f"scope_id=0 AND path=%s",
             (path,),
         )
         row = cur.fetchone()
