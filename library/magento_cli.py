@@ -138,8 +138,8 @@ cmd:
     elements: str
     sample: [setup:upgrade, --keep-generated]
 rc:
-    description: Exit code (null when nothing was run).
-    returned: always
+    description: Exit code. Absent when nothing ran (check mode), since Ansible fails any other rc.
+    returned: when a command ran
     type: int
 stdout:
     description: Standard output.

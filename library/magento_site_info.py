@@ -18,7 +18,9 @@ description:
     - Lists every integration with status, consumer id and the types of its token rows, and flags a wedged
       consumer (C6.6), leftover request or access rows, an expired consumer (C6.5) and an integration with
       status 1 but no access token.
-    - Never changes anything.
+    - Changes nothing in Magento's data. The Admin login is the one step with a side effect in Magento
+      (a login records the admin user's logdate and opens a session), so check mode does not try it:
+      there two-factor auth is read from C(app/etc/config.php) instead.
 version_added: "0.1.0"
 author: reintegrate
 options:
@@ -188,7 +190,7 @@ def main() -> None:
     )
     p = module.params
     try:
-        result = collect(site_params(p), p["integration"], p["fail_on"])
+        result = collect(site_params(p), p["integration"], p["fail_on"], check_mode=module.check_mode)
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)
     for warning in result.pop("warnings", []):

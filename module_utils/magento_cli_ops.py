@@ -125,14 +125,16 @@ def snapshot_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str,
 
 
 def _result(argv: list[str], res: CommandResult | None, changed: bool, **extra: Any) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "changed": changed,
         "cmd": argv,
-        "rc": None if res is None else res.rc,
         "stdout": "" if res is None else res.stdout,
         "stderr": "" if res is None else res.stderr,
         "duration": None if res is None else res.seconds,
     }
+    # Ansible fails any result whose rc is not 0, so rc is returned only when a command ran.
+    if res is not None:
+        out["rc"] = res.rc
     out.update(extra)
     return out
 

@@ -3,8 +3,9 @@
 Public API:
     clock_skew_seconds(date_header: str, now: datetime | None = None) -> float | None   local - server
     integration_report(db, integration, period) -> dict     status, consumer, token types, flags
-    collect(params, integration=None, fail_on="connection") -> dict   the module result (changed False)
-Nothing here writes. Secrets (DB/admin password, crypt key, consumer key/secret, tokens) are never
+    collect(params, integration=None, fail_on="connection", check_mode=False) -> dict   the module result
+Nothing here writes; the Admin login (skipped in check mode) is the one step Magento records.
+Secrets (DB/admin password, crypt key, consumer key/secret, tokens) are never
 returned.
 """
 
@@ -121,7 +122,7 @@ def _admin_check(params: SiteParams, front_name: str | None) -> dict[str, Any]:
 
 
 def collect(
-    params: SiteParams, integration: str | None = None, fail_on: str = "connection"
+    params: SiteParams, integration: str | None = None, fail_on: str = "connection", check_mode: bool = False
 ) -> dict[str, Any]:
     checks: dict[str, Any] = {}
     problems: list[str] = []
@@ -168,7 +169,15 @@ def collect(
     else:
         checks["http"] = {"ok": None, "detail": "base_url not given"}
 
-    if params.base_url and params.admin_username and params.admin_password and env is not None:
+    if check_mode and env is not None:
+        # A login writes admin_user.logdate and a session: check mode leaves Magento's tables alone.
+        two_factor = "Magento_TwoFactorAuth" in result.get("config_modules_enabled", [])
+        checks["admin_login"] = {
+            "ok": None,
+            "two_factor_auth": two_factor,
+            "detail": "not tried in check mode (a login is recorded by Magento); 2FA read from config.php",
+        }
+    elif params.base_url and params.admin_username and params.admin_password and env is not None:
         try:
             checks["admin_login"] = _admin_check(params, env.backend_frontname)
             if checks["admin_login"]["two_factor_auth"]:
