@@ -256,3 +256,45 @@ def test_c3_4_config_integration_cannot_be_deleted_in_admin(stack, make_integrat
     assert stack.query(
         f"SELECT 1 FROM {stack.t('integration')} WHERE integration_id=%s", (row["integration_id"],)
     )
+
+
+def test_c5_3_endpoint_can_call_back_during_the_post(stack, make_integration):
+    """C5.3/C6: an endpoint that exchanges the tokens while Magento's POST is still open succeeds."""
+    import threading
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from twin_clients import access_token, parse_pair
+
+    results: list[int] = []
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+            key, secret = form["oauth_consumer_key"], form["oauth_consumer_secret"]
+            r1 = request_token(stack, key, secret)
+            token, token_secret = parse_pair(r1)
+            results.append(
+                access_token(stack, key, secret, token, token_secret, form["oauth_verifier"]).status_code
+            )
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        row = make_integration(endpoint=f"http://127.0.0.1:{server.server_address[1]}/cb")
+        assert AdminClient(stack).tokens_exchange(row["integration_id"]).status_code == 200
+        assert results == [200]
+        status = stack.query(
+            f"SELECT status FROM {stack.t('integration')} WHERE integration_id=%s", (row["integration_id"],)
+        )[0]["status"]
+        assert status == 1
+    finally:
+        server.shutdown()
+        server.server_close()
