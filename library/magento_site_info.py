@@ -19,7 +19,7 @@ description:
       consumer (C6.6), leftover request or access rows, an expired consumer (C6.5) and an integration with
       status 1 but no access token.
     - Changes nothing in Magento's data. The Admin login is the one step with a side effect in Magento
-      (a login records the admin user's logdate and opens a session), so check mode does not try it:
+      (a login records the admin user's logdate and opens a session), so check mode does not try it;
       there two-factor auth is read from C(app/etc/config.php) instead.
 version_added: "0.1.0"
 author: reintegrate
