@@ -138,8 +138,12 @@ cmd:
     elements: str
     sample: [setup:upgrade, --keep-generated]
 rc:
-    description: Exit code. Absent when nothing ran (check mode), since Ansible fails any other rc.
-    returned: when a command ran
+    description:
+        - Exit code (0). Absent when nothing ran (check mode), since Ansible fails any result whose rc is
+          not 0.
+        - Absent too for the exit 2 of C(setup:db:status), which is no failure;
+          see RV(upgrade_needed_claimed).
+    returned: when a command ran and exited 0
     type: int
 stdout:
     description: Standard output.

@@ -132,8 +132,9 @@ def _result(argv: list[str], res: CommandResult | None, changed: bool, **extra: 
         "stderr": "" if res is None else res.stderr,
         "duration": None if res is None else res.seconds,
     }
-    # Ansible fails any result whose rc is not 0, so rc is returned only when a command ran.
-    if res is not None:
+    # Ansible fails any result whose rc is not 0, so rc is returned only when a command ran and exited 0;
+    # the one non-zero exit that is no failure (setup:db:status 2, C1.4) has its own key.
+    if res is not None and res.rc == 0:
         out["rc"] = res.rc
     out.update(extra)
     return out
