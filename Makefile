@@ -41,9 +41,9 @@ lint: venv php
 	$(call step,yamllint)
 	@yamllint -s .
 	$(call step,ansible-playbook --syntax-check)
-	@for p in $(PLAYBOOKS); do ansible-playbook --syntax-check "$$p" >/dev/null && echo "ok  $$p"; done
+	@for p in $(PLAYBOOKS); do ansible-playbook --syntax-check "$$p" >/dev/null || exit 1; echo "ok  $$p"; done
 	$(call step,ansible-doc of every module)
-	@for m in $(MODULES); do ansible-doc -M library "$$m" >/dev/null && echo "ok  $$m"; done
+	@for m in $(MODULES); do ansible-doc -M library "$$m" >/dev/null || exit 1; echo "ok  $$m"; done
 	$(call step,ansible-lint (production profile, offline))
 	@ansible-lint --offline --profile production -q
 	$(call step,php -l)
