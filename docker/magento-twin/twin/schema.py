@@ -69,7 +69,7 @@ TABLES: list[tuple[str, str]] = [
         KEY `{p}AUTHORIZATION_RULE_RESOURCE_ID_ROLE_ID` (`resource_id`,`role_id`),
         KEY `{p}AUTHORIZATION_RULE_ROLE_ID_RESOURCE_ID` (`role_id`,`resource_id`),
         CONSTRAINT `{p}AUTHORIZATION_RULE_ROLE_ID_AUTHORIZATION_ROLE_ROLE_ID` FOREIGN KEY (`role_id`)
-          REFERENCES `{p}authorization_role` (`role_id`) ON DELETE CASCADE""",
+          REFERENCES `{t}authorization_role` (`role_id`) ON DELETE CASCADE""",
     ),
     (
         "oauth_consumer",
@@ -92,7 +92,7 @@ TABLES: list[tuple[str, str]] = [
         PRIMARY KEY (`integration_id`), UNIQUE KEY `{p}INTEGRATION_NAME` (`name`),
         UNIQUE KEY `{p}INTEGRATION_CONSUMER_ID` (`consumer_id`),
         CONSTRAINT `{p}INTEGRATION_CONSUMER_ID_OAUTH_CONSUMER_ENTITY_ID` FOREIGN KEY (`consumer_id`)
-          REFERENCES `{p}oauth_consumer` (`entity_id`) ON DELETE CASCADE""",
+          REFERENCES `{t}oauth_consumer` (`entity_id`) ON DELETE CASCADE""",
     ),
     (
         "oauth_token",
@@ -105,9 +105,9 @@ TABLES: list[tuple[str, str]] = [
         PRIMARY KEY (`entity_id`), UNIQUE KEY `{p}OAUTH_TOKEN_TOKEN` (`token`),
         KEY `{p}OAUTH_TOKEN_CONSUMER_ID` (`consumer_id`), KEY `{p}OAUTH_TOKEN_CREATED_AT` (`created_at`),
         CONSTRAINT `{p}OAUTH_TOKEN_ADMIN_ID_ADMIN_USER_USER_ID` FOREIGN KEY (`admin_id`)
-          REFERENCES `{p}admin_user` (`user_id`) ON DELETE CASCADE,
+          REFERENCES `{t}admin_user` (`user_id`) ON DELETE CASCADE,
         CONSTRAINT `{p}OAUTH_TOKEN_CONSUMER_ID_OAUTH_CONSUMER_ENTITY_ID` FOREIGN KEY (`consumer_id`)
-          REFERENCES `{p}oauth_consumer` (`entity_id`) ON DELETE CASCADE""",
+          REFERENCES `{t}oauth_consumer` (`entity_id`) ON DELETE CASCADE""",
     ),
     (
         "oauth_nonce",
@@ -115,7 +115,7 @@ TABLES: list[tuple[str, str]] = [
         unsigned NOT NULL,
         PRIMARY KEY (`nonce`,`consumer_id`), KEY `{p}OAUTH_NONCE_TIMESTAMP` (`timestamp`),
         CONSTRAINT `{p}OAUTH_NONCE_CONSUMER_ID_OAUTH_CONSUMER_ENTITY_ID` FOREIGN KEY (`consumer_id`)
-          REFERENCES `{p}oauth_consumer` (`entity_id`) ON DELETE CASCADE""",
+          REFERENCES `{t}oauth_consumer` (`entity_id`) ON DELETE CASCADE""",
     ),
     (
         "sales_order",
@@ -156,7 +156,7 @@ TABLES: list[tuple[str, str]] = [
 def create_tables(cur: Any, prefix: str) -> None:
     for name, body in TABLES:
         cur.execute(
-            f"CREATE TABLE IF NOT EXISTS `{prefix}{name}` ({body.format(p=prefix.upper())}) "
+            f"CREATE TABLE IF NOT EXISTS `{prefix}{name}` ({body.format(p=prefix.upper(), t=prefix)}) "
             "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci"
         )
 
