@@ -59,7 +59,10 @@ def integration_report(db: Database, integration: mi.Integration, period: int) -
         # an activation is under way (verifier present, no access token yet).
         expired=mi.is_expired(age, period) and TOKEN_TYPE_ACCESS not in diag.types,
     )
-    if diag.reason:
+    # Active with its one access row is the converged state (C5.4): the leftover flag stays a fact, but
+    # it is a problem only next to other rows or on an integration that is not active.
+    converged = integration.status == STATUS_ACTIVE and diag.types == [TOKEN_TYPE_ACCESS]
+    if diag.reason and not converged:
         report["problems"].append(diag.reason)
     if integration.status == STATUS_ACTIVE and TOKEN_TYPE_ACCESS not in diag.types:
         report["active_without_access_token"] = True

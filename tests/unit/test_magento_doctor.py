@@ -1,0 +1,99 @@
+"""The doctor's clock skew (C6.4) and per-integration flags (C5.4, C6.5, C6.6) on real SQL (SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from ansible.module_utils import magento_integrations as mi
+from ansible.module_utils.magento_doctor import clock_skew_seconds, integration_report
+from sqlite_db import SqliteDatabase
+
+NOW = dt.datetime(2024, 3, 5, 10, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "skew"),
+    [
+        ("Tue, 05 Mar 2024 10:00:00 GMT", 0.0),
+        ("Tue, 05 Mar 2024 09:49:00 GMT", 660.0),  # store behind: this host is ahead
+        ("Tue, 05 Mar 2024 10:00:30 GMT", -30.0),
+        ("Tue, 05 Mar 2024 11:00:00 +0100", 0.0),
+    ],
+)
+def test_clock_skew_is_local_minus_server(header: str, skew: float) -> None:
+    assert clock_skew_seconds(header, now=NOW) == skew
+
+
+@pytest.mark.parametrize("header", [None, "", "yesterday-ish"])
+def test_clock_skew_is_none_without_a_usable_date(header) -> None:
+    assert clock_skew_seconds(header, now=NOW) is None
+
+
+def ts(seconds_ago: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds_ago)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def store(status: int, tokens: list[str], stamped_ago: int = 10, consumer: int | None = 5) -> SqliteDatabase:
+    db = SqliteDatabase()
+    db.insert(
+        "oauth_consumer", entity_id=5, name="c", key="k" * 32, secret="0:3:x", updated_at=ts(stamped_ago)
+    )
+    db.insert("integration", integration_id=1, name="Acme", status=status, consumer_id=consumer, setup_type=1)
+    for i, kind in enumerate(tokens):
+        db.insert("oauth_token", entity_id=10 + i, consumer_id=5, type=kind, token=f"{i}" * 32, user_type=1)
+    db.insert("oauth_nonce", nonce="n", timestamp=1, consumer_id=5)
+    return db
+
+
+def report(db: SqliteDatabase, period: int = 300) -> dict:
+    integration = mi.find_integration(db, "Acme")
+    assert integration is not None
+    return integration_report(db, integration, period)
+
+
+def test_healthy_active_integration_has_no_problems() -> None:
+    r = report(store(1, ["access"], stamped_ago=5000))
+    assert r["token_types"] == ["access"] and r["nonces"] == 1
+    assert not (r["wedged"] or r["expired"] or r["active_without_access_token"])
+    # The access row is a fact (purge it before the next activation, C6.6) but no problem of this state.
+    assert r["leftover_tokens"] is True
+    # An old stamp only matters during an activation: with an access token it is no problem.
+    assert r["consumer_age_seconds"] >= 5000 and r["problems"] == []
+
+
+def test_leftover_access_row_of_an_inactive_integration_is_a_problem() -> None:
+    r = report(store(0, ["access"]))
+    assert r["leftover_tokens"] and not r["wedged"]
+    assert any("BEFORE the next activation" in p for p in r["problems"])
+
+
+def test_active_without_access_token_is_flagged() -> None:
+    r = report(store(1, []))
+    assert r["active_without_access_token"] is True
+    assert any("no access token" in p and "(C5.4, C6.6)" in p for p in r["problems"])
+
+
+def test_wedged_consumer_is_flagged() -> None:
+    r = report(store(0, ["access", "verifier"]))
+    assert r["wedged"] and r["leftover_tokens"]
+    assert any("purge this integration's tokens" in p for p in r["problems"])
+
+
+def test_expired_verifier_is_flagged_with_the_period() -> None:
+    r = report(store(0, ["verifier"], stamped_ago=400))
+    assert r["expired"] is True
+    assert any("beyond expiration_period 300 s" in p and "(C6.5)" in p for p in r["problems"])
+    assert report(store(0, ["verifier"], stamped_ago=400), period=3600)["expired"] is False
+
+
+def test_integration_without_consumer_reports_facts_only() -> None:
+    r = report(store(0, [], consumer=None))
+    assert r["consumer_id"] is None and r["token_types"] == [] and r["problems"] == []
+    assert r["status_name"] == "inactive"
+
+
+def test_report_never_carries_token_values_or_secrets() -> None:
+    r = report(store(0, ["access", "verifier"]))
+    text = repr(r)
+    assert "k" * 32 not in text and "0" * 32 not in text and "0:3:x" not in text
