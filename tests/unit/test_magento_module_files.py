@@ -127,12 +127,6 @@ def test_legacy_keeps_a_given_setup_version() -> None:
     assert parse(files["etc/module.xml"]).find("module").get("setup_version") == "1.2.3"
 
 
-def test_files_configuring_no_integration_are_refused() -> None:
-    with pytest.raises(ModuleFailure) as err:
-        detect_format({"registration.php": b"<?php", "etc/module.xml": b"<config/>"})
-    assert "configures no integration" in err.value.message
-
-
 # -- check_acl -----------------------------------------------------------------------------------------
 
 
