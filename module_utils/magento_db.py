@@ -7,6 +7,8 @@ Public API (stable):
         query(sql, params=()) -> list[dict]   parameterised SELECT (use %s placeholders)
         execute(sql, params=()) -> int     parameterised write; returns affected rows
         transaction() -> context manager   commit on success, rollback on any error
+        refresh()                          end the read snapshot: the next SELECT sees other sessions'
+                                           commits (not inside transaction())
         close()
         host, port                         what it connected to (safe to print)
     database_for(env: EnvConfig, params: SiteParams) -> Database
@@ -54,6 +56,7 @@ class Database:
         self.host = host or env.db_host
         self.port = int(port or env.db_port)
         self.name = env.db_name
+        self._in_transaction = False
         if connect is None:
             if not HAS_PYMYSQL:
                 raise ModuleFailure(
@@ -108,12 +111,22 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Database]:
         self.conn.begin()
+        self._in_transaction = True
         try:
             yield self
         except BaseException:
             self.conn.rollback()
             raise
+        finally:
+            self._in_transaction = False
         self.conn.commit()
+
+    def refresh(self) -> None:
+        """End the open read snapshot (no autocommit, REPEATABLE READ), so the next SELECT sees what
+        other sessions (Magento) committed meanwhile. Only reads are pending outside transaction()."""
+        if self._in_transaction:
+            raise RuntimeError("refresh() inside transaction() would end it: refresh before or after")
+        self.conn.rollback()
 
     def close(self) -> None:
         try:

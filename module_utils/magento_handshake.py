@@ -10,7 +10,6 @@ Public API (stable):
         raises ModuleFailure whose message names the cause and the fix. Never returns a secret.
     parse_cli_activation(stdout) -> dict[str, str]      the ``key: value`` lines of integration:activate
     cli_failure_message(name, rc, stdout, stderr) -> str
-    access_token_present(db, consumer_id, token) -> bool   (compares in SQL; never reads the value out)
     redacted_diff(path, old, new) -> dict     Ansible diff with secrets replaced by markers
 
 Flow (apply): read the integration and its consumer key from the DB (never the secret); preflight the
@@ -40,9 +39,7 @@ from ansible.module_utils.magento_contract import (
     DEFAULT_PROBE_PATH,
     STATUS_ACTIVE,
     STATUS_NAMES,
-    TABLE_OAUTH_TOKEN,
     TOKEN_TYPE_ACCESS,
-    USER_TYPE_INTEGRATION,
 )
 from ansible.module_utils.magento_credentials import (
     FIELDS,
@@ -58,6 +55,7 @@ from ansible.module_utils.magento_credentials import (
 from ansible.module_utils.magento_db import database_for
 from ansible.module_utils.magento_integrations import (
     Integration,
+    access_token_present,
     diagnose_tokens,
     find_integration,
     token_rows,
@@ -139,22 +137,6 @@ class _Timer:
 
 def _utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _fresh(db: Any) -> None:
-    # pymysql runs without autocommit: end the open read snapshot so the next SELECT sees what Magento
-    # committed meanwhile (status, token rows).
-    db.conn.rollback()
-
-
-def access_token_present(db: Any, consumer_id: int, token: str) -> bool:
-    """True when the consumer has an integration access row with this token (compared in SQL)."""
-    rows = db.query(
-        f"SELECT COUNT(*) AS n FROM {db.t(TABLE_OAUTH_TOKEN)} WHERE consumer_id = %s AND type = %s "
-        "AND token = %s AND revoked = 0 AND (user_type = %s OR user_type IS NULL)",
-        (consumer_id, TOKEN_TYPE_ACCESS, token, USER_TYPE_INTEGRATION),
-    )
-    return int(rows[0]["n"]) > 0
 
 
 def parse_cli_activation(stdout: str) -> dict[str, str]:
@@ -563,7 +545,7 @@ class _Handshake:
     def wait_external(self) -> None:
         deadline = time.monotonic() + self.opts.listen_timeout
         while True:
-            _fresh(self.db)
+            self.db.refresh()
             integ = self._integration()
             rows = token_rows(self.db, self.consumer_id)
             if integ.status == STATUS_ACTIVE and any(r.type == TOKEN_TYPE_ACCESS for r in rows):
@@ -640,7 +622,7 @@ class _Handshake:
             if session is not None:
                 session.close()
         self.result["changed"] = True
-        _fresh(self.db)
+        self.db.refresh()
         self.integration = self._integration()
         self.rows = token_rows(self.db, self.consumer_id)
         return self.finish(activation=method, reauthorized=reauthorize, reason=reason)

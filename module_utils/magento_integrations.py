@@ -13,6 +13,7 @@ Public API (stable):
     consumer_key(db, consumer_id) -> str | None                 (stored plain, C2.4)
     consumer_age_seconds(db, consumer_id) -> int | None         (DB clock: now - updated_at|created_at)
     token_rows(db, consumer_id) -> list[TokenRow]               ordered by entity_id
+    access_token_present(db, consumer_id, token) -> bool        compared in SQL, never read out
     nonce_count(db, consumer_id) -> int
     diagnose_tokens(rows) -> TokenDiagnosis                     C6.6
     is_expired(age_seconds, period) -> bool                     C6.5
@@ -167,6 +168,19 @@ def token_rows(db: Any, consumer_id: int) -> list[TokenRow]:
         )
         for r in rows
     ]
+
+
+def access_token_present(db: Any, consumer_id: int, token: str) -> bool:
+    """True when the consumer has a live integration access row with this token.
+
+    The token is compared inside SQL, so no token value is ever read out of the DB.
+    """
+    rows = db.query(
+        f"SELECT COUNT(*) AS n FROM {db.t(TABLE_OAUTH_TOKEN)} WHERE consumer_id = %s AND type = %s "
+        "AND token = %s AND revoked = 0 AND (user_type = %s OR user_type IS NULL)",
+        (consumer_id, TOKEN_TYPE_ACCESS, token, USER_TYPE_INTEGRATION),
+    )
+    return int(rows[0]["n"]) > 0
 
 
 def nonce_count(db: Any, consumer_id: int) -> int:

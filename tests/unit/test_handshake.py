@@ -23,12 +23,12 @@ from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_credentials import Credentials, read_credentials
 from ansible.module_utils.magento_handshake import (
     HandshakeOptions,
-    access_token_present,
     cli_failure_message,
     parse_cli_activation,
     redacted_diff,
     run_handshake,
 )
+from ansible.module_utils.magento_integrations import access_token_present
 from ansible.module_utils.magento_site import CommandResult
 from sqlite_db import SCHEMA, SqliteDatabase, _unix_timestamp
 
@@ -277,6 +277,7 @@ def test_six_steps_check_apply_idempotent_force(stack: dict[str, Any]) -> None:
     creds = read_credentials(str(path))
     assert creds is not None and creds.consumer_key == KEY and creds.consumer_secret == SECRET
     assert access_token_present(db, 5, creds.access_token)
+    assert db.refreshes >= 1  # the final read ended its snapshot to see what Magento committed
     _no_secret(applied, stack)
     # 3 idempotent check, 4 idempotent apply: nothing happens.
     for check in (True, False):

@@ -150,3 +150,21 @@ def test_access_denied_is_named_without_the_password() -> None:
         Database(env(), connect=deny)
     assert "db.internal:3306 (access denied for the env.php user)" in err.value.message
     assert PASSWORD not in err.value.message + "".join(traceback.format_exception(err.value))
+
+
+def test_refresh_ends_the_read_snapshot() -> None:
+    db = fake_db()
+    db.query("SELECT 1", ())
+    db.refresh()
+    assert [c[0] for c in db.conn.calls] == ["execute", "rollback"]
+
+
+def test_refresh_inside_a_transaction_is_refused_and_the_transaction_rolled_back() -> None:
+    db = fake_db()
+    with pytest.raises(RuntimeError, match="inside transaction"):
+        with db.transaction():
+            db.execute("DELETE FROM x", ())
+            db.refresh()
+    assert [c[0] for c in db.conn.calls] == ["begin", "execute", "rollback"]
+    db.refresh()  # allowed again once the transaction is over
+    assert db.conn.calls[-1] == ("rollback",)

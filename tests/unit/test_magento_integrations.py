@@ -170,3 +170,22 @@ def test_transaction_rolls_back_on_error(db: SqliteDatabase) -> None:
         mi.delete_consumer_oauth_rows(db, 5)
         raise RuntimeError("boom")
     assert db.count("oauth_token", "consumer_id = 5") == 1
+
+
+def test_access_token_present_matches_only_a_live_integration_access_row(db: SqliteDatabase) -> None:
+    assert mi.access_token_present(db, 5, "t" * 32)
+    assert "`mg_oauth_token`" in db.statements[-1] and "COUNT(*)" in db.statements[-1]
+    assert not mi.access_token_present(db, 5, "x" * 32)  # another token
+    assert not mi.access_token_present(db, 6, "t" * 32)  # another consumer's
+    db.insert("oauth_token", entity_id=20, consumer_id=5, type="request", token="r" * 32, user_type=1)
+    assert not mi.access_token_present(db, 5, "r" * 32)  # not an access row
+    db.insert("oauth_token", entity_id=21, consumer_id=5, type="access", token="a" * 32, user_type=2)
+    assert not mi.access_token_present(db, 5, "a" * 32)  # not an integration's
+    db.conn.execute("UPDATE mg_oauth_token SET revoked = 1 WHERE entity_id = 10")
+    assert not mi.access_token_present(db, 5, "t" * 32)  # revoked
+
+
+def test_access_token_present_compares_in_sql_and_reads_no_token_out(db: SqliteDatabase) -> None:
+    mi.access_token_present(db, 5, "t" * 32)
+    select = db.statements[-1].split("FROM")[0]
+    assert select.strip() == "SELECT COUNT(*) AS n"
