@@ -357,7 +357,7 @@ def upgrade_run(keep_generated: bool, quiet: bool = False, dry_run: bool = False
     if not quiet:
         out("Nothing to import.")
     if site.realistic_timing() and not quiet:
-        target = random.uniform(3.6, 4.4) if keep_generated and not new else random.uniform(7.0, 11.0)
+        target = random.uniform(3.6, 4.4) if keep_generated and not new else random.uniform(7.0, 10.5)
         time.sleep(max(0.0, target - (time.monotonic() - started)))
     return 0
 
