@@ -21,6 +21,8 @@ description:
       rows that are missing).
 version_added: "0.1.0"
 author: reintegrate
+extends_documentation_fragment:
+    - magento_site
 options:
     integration:
         description:
@@ -49,59 +51,6 @@ options:
     restore_from:
         description: A backup file written by this module. Required with O(state=present).
         type: path
-    magento_root:
-        description: Magento root on the site (the parent of C(bin/magento), C1.1).
-        type: path
-        default: /var/www/html
-    runner:
-        description:
-            - How to reach the site's files and commands.
-            - C(docker) execs in O(container) through the Docker SDK from the control node.
-            - C(local) uses the host the module runs on (for an SSH target, that host).
-        type: str
-        choices: [docker, local]
-        default: docker
-    container:
-        description: Name or id of the app container. Required when O(runner=docker).
-        type: str
-    docker_host:
-        description: Docker engine URL (for example C(unix:///var/run/docker.sock)); default from DOCKER_HOST.
-        type: str
-    cli_command:
-        description:
-            - Argv prefix that runs Magento's CLI, relative to O(magento_root).
-            - For example C([php, -d, memory_limit=-1, bin/magento]).
-        type: list
-        elements: str
-        default: [bin/magento]
-    cli_user:
-        description: User to run commands as (docker exec user, or C(sudo -u) for the local runner).
-        type: str
-    base_url:
-        description: Store base URL exactly as Magento sees it (C6.1), with a trailing slash.
-        type: str
-    admin_username:
-        description: Admin user name for the Admin login (C5.2).
-        type: str
-    admin_password:
-        description: Admin password. Never logged.
-        type: str
-    db_host:
-        description:
-            - DB host that overrides the one in C(app/etc/env.php) (C1.2).
-            - Set it when the control node reaches the DB through a published port.
-        type: str
-    db_port:
-        description: DB port that overrides the one in C(app/etc/env.php).
-        type: int
-    http_timeout:
-        description: Timeout in seconds of each HTTP request.
-        type: int
-        default: 30
-    validate_certs:
-        description: Verify TLS certificates of O(base_url).
-        type: bool
-        default: true
 notes:
     - Supports check mode (counts what would go; writes nothing) and diff mode (counts, never token values).
 """

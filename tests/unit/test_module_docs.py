@@ -1,22 +1,30 @@
-"""Each of these modules documents exactly its argument_spec, including the shared site options."""
+"""Each module documents exactly its argument_spec, as ansible-doc renders it (shared site options included
+from the magento_site doc fragment)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 import yaml
-from ansible.module_utils.magento_common import SITE_DOC_OPTIONS, site_argument_spec
+from ansible.module_utils.magento_common import site_argument_spec
 
-LIBRARY = pathlib.Path(__file__).resolve().parents[2] / "library"
+PROJECT = pathlib.Path(__file__).resolve().parents[2]
+LIBRARY = PROJECT / "library"
 MODULES = [
     "magento_site_info",
     "magento_integration_module",
     "magento_setup_module",
     "magento_cli",
     "magento_oauth_tokens",
+    "magento_integration_handshake",
 ]
+COMPARED = ("type", "default", "choices", "elements")
 
 
 def load(name: str):
@@ -26,20 +34,43 @@ def load(name: str):
     return mod
 
 
+@pytest.fixture(scope="module")
+def rendered() -> dict:
+    """What ``ansible-doc --json -M library`` renders for every module, fragments merged in."""
+    ansible_doc = pathlib.Path(sys.executable).parent / "ansible-doc"
+    proc = subprocess.run(
+        [str(ansible_doc), "--json", "-M", str(LIBRARY), *MODULES],
+        cwd=PROJECT,
+        env={**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
 @pytest.mark.parametrize("name", MODULES)
-def test_documentation_matches_argument_spec(name: str) -> None:
-    mod = load(name)
-    assert SITE_DOC_OPTIONS in mod.DOCUMENTATION
-    doc = yaml.safe_load(mod.DOCUMENTATION)
-    spec = mod.argument_spec()
+def test_rendered_documentation_matches_argument_spec(rendered: dict, name: str) -> None:
+    assert name in rendered, f"ansible-doc rendered no documentation for {name}"
+    doc = rendered[name]["doc"]
+    spec = load(name).argument_spec()
     assert set(doc["options"]) == set(spec)
     for option, rules in spec.items():
         documented = doc["options"][option]
-        assert documented.get("type") == rules.get("type"), option
-        assert documented.get("default") == rules.get("default"), option
-        assert documented.get("choices") == rules.get("choices"), option
+        for key in COMPARED:
+            assert documented.get(key) == rules.get(key), f"{option}.{key}"
         assert bool(documented.get("required")) == bool(rules.get("required")), option
+        assert documented.get("description"), option
     assert set(site_argument_spec()) <= set(spec)
     assert spec["admin_password"]["no_log"] is True
-    yaml.safe_load(mod.EXAMPLES)
-    yaml.safe_load(mod.RETURN)
+    yaml.safe_load(rendered[name]["examples"])
+    assert isinstance(rendered[name]["return"], dict)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_site_options_come_from_the_fragment_not_a_pasted_copy(name: str) -> None:
+    raw = yaml.safe_load(load(name).DOCUMENTATION)
+    assert raw["extends_documentation_fragment"] == ["magento_site"]
+    assert not set(raw["options"]) & set(site_argument_spec())
