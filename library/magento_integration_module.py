@@ -34,6 +34,8 @@ options:
         description:
             - Folder holding the module (registration.php, etc/...) on the host the module runs on.
             - Its C(etc/module.xml) must declare O(module). Mutually exclusive with O(spec).
+            - A module that declares no integration (for example the CLI activation helper) installs as
+              plain files, with no ACL check.
         type: path
     spec:
         description:
@@ -72,7 +74,7 @@ EXAMPLES = r"""
 - name: Install Acme_Sync from the project's examples
   magento_integration_module:
     module: Acme_Sync
-    src: "{{ playbook_dir }}/../examples/Acme_Sync"
+    src: "{{ playbook_dir }}/../examples/Acme/Sync"
     container: reintegrate-app
 
 - name: Render a legacy-format module, adding missing parent resources
@@ -99,7 +101,7 @@ path:
     type: str
     sample: /var/www/html/app/code/Acme/Sync
 format:
-    description: The format installed.
+    description: The integration config format installed; null for a module that declares no integration.
     returned: always
     type: str
 files:

@@ -5,7 +5,7 @@ Public API:
     specs_from_option(spec: dict) -> list[IntegrationSpec]
     render_module(module, integrations, fmt, setup_version=None, sequence=("Magento_Integration",))
         -> dict[relpath, bytes]
-    read_src(src) -> dict[relpath, bytes];  detect_format(files) -> "consolidated" | "legacy"
+    read_src(src) -> dict[relpath, bytes];  detect_format(files) -> "consolidated" | "legacy" | None
     integrations_from_files(files) -> list[IntegrationSpec]     resources as the files list them
     check_acl(tree, integrations, fmt, acl_parents) -> (integrations, added_parents, warnings)
     plan_files(desired, installed_hashes, prune) -> dict(added, modified, removed, unchanged)
@@ -202,15 +202,14 @@ def read_src(src: str) -> dict[str, bytes]:
     return files
 
 
-def detect_format(files: dict[str, bytes]) -> str:
+def detect_format(files: dict[str, bytes]) -> str | None:
+    """The integration config format of a module's files; None for a module that declares none (a plain
+    module such as the CLI activation helper, installed through the same path)."""
     if INTEGRATION_XML in files:
         return "consolidated"
     if LEGACY_API_XML in files or LEGACY_CONFIG_XML in files:
         return "legacy"
-    raise ModuleFailure(
-        f"the module has neither {INTEGRATION_XML} (C3.1) nor {LEGACY_CONFIG_XML} + {LEGACY_API_XML} (C3.3): "
-        "it configures no integration; check src"
-    )
+    return None
 
 
 def _parse(files: dict[str, bytes], rel: str) -> ET.Element | None:
@@ -332,9 +331,8 @@ def install_module(
         desired = read_src(src)
         detected = detect_format(desired)
         if fmt and fmt != detected:
-            raise ModuleFailure(
-                f"format is {fmt} but src holds the {detected} format: drop format or fix src"
-            )
+            held = f"the {detected} format" if detected else "no integration config (C3.1, C3.3)"
+            raise ModuleFailure(f"format is {fmt} but src holds {held}: drop format or fix src")
         fmt = detected
         declared = module_name_from_xml(desired.get(MODULE_XML, b""))
         if declared != module:
@@ -350,7 +348,7 @@ def install_module(
         desired = {}
     site = site_from_params(params)
     added: dict[str, Any] = {}
-    if acl_check:
+    if acl_check and integrations:
         tree = AclTree.from_files(site.acl_xml_files())
         if len(tree) == 0:
             raise ModuleFailure(
