@@ -9,7 +9,9 @@ def test_preflight_reports_facts_without_secrets(run_module, site_args) -> None:
     assert result["changed"] is False
     assert result["checks"]["db"]["ok"] is True
     assert result["checks"]["http"]["status"] in (200, 301, 302)
-    assert result["checks"]["admin_login"]["ok"] is True
+    # Check mode does not log in (Magento records a login); two-factor auth is read from config.php.
+    assert result["checks"]["admin_login"]["ok"] is None
+    assert isinstance(result["checks"]["admin_login"]["two_factor_auth"], bool)
     assert "db_password" not in result["env"] and result["env"]["crypt_key_present"] is True
     assert isinstance(result["expiration_period"], int)
     text = repr(result)
