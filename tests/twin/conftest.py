@@ -88,3 +88,26 @@ def make_integration(stack: Stack, make_module: Any) -> Any:
         return row
 
     return make
+
+
+HELPER = "Reintegrate_CliActivation"
+HELPER_PATH = "/var/www/html/app/code/Reintegrate/CliActivation"
+
+
+@pytest.fixture
+def helper_disabled(stack):
+    """The helper module present but not enabled, whatever the stack had; restored afterwards."""
+    present = stack.exec("test", "-f", f"{HELPER_PATH}/registration.php").rc == 0
+    enabled = present and stack.magento("module:status", HELPER).out.strip() == "Module is enabled"
+    if not present:
+        stack.put_files(
+            HELPER_PATH, {"registration.php": registration(HELPER), "etc/module.xml": module_xml(HELPER)}
+        )
+    if enabled:
+        assert stack.magento("module:disable", HELPER).rc == 0
+    yield
+    if not present:
+        stack.exec("rm", "-rf", HELPER_PATH)
+        stack.exec("sed", "-i", f"/'{HELPER}' =>/d", "/var/www/html/app/etc/config.php")
+    elif enabled:
+        assert stack.magento("module:enable", HELPER).rc == 0
