@@ -9,7 +9,8 @@ Public API (stable):
         the module result (changed, integration facts, activation, probe, timings, diff, warnings);
         raises ModuleFailure whose message names the cause and the fix. Never returns a secret.
     parse_cli_activation(stdout) -> dict[str, str]      the ``key: value`` lines of integration:activate
-    cli_failure_message(name, rc, stdout, stderr) -> str
+    cli_failure_message(name, rc, stdout, stderr, external_endpoint=None) -> str
+    external_post_failed_message(via, endpoint_url) -> str   C5.3 POST not delivered, endpoint: external
     redacted_diff(path, old, new) -> dict     Ansible diff with secrets replaced by markers
 
 Flow (apply): read the integration and its consumer key from the DB (never the secret); preflight the
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 import requests
 from ansible.module_utils.magento_admin import (
     POST_TO_CONSUMER_FAILED,
+    ActivationPostFailed,
     AdminError,
     AdminSession,
 )
@@ -149,8 +151,23 @@ def parse_cli_activation(stdout: str) -> dict[str, str]:
     return out
 
 
-def cli_failure_message(name: str, rc: int, stdout: str, stderr: str) -> str:
+def external_post_failed_message(via: str, endpoint_url: str) -> str:
+    """C5.3's POST failed with ``endpoint: external``: no listener of ours is involved, the fix is the
+    integration's own endpoint (the ``endpoint: self`` hint about listen_address would mislead)."""
+    return (
+        f"{via} could not deliver the activation POST to the integration's endpoint_url {endpoint_url} "
+        f"('{POST_TO_CONSUMER_FAILED}'): with endpoint: external that endpoint must receive it and finish "
+        "the handshake: start it and make it reachable from the store, or fix endpoint_url in the "
+        "integration's configuration and reinstall it"
+    )
+
+
+def cli_failure_message(
+    name: str, rc: int, stdout: str, stderr: str, external_endpoint: str | None = None
+) -> str:
     text = (stderr.strip() or stdout.strip()).replace("\n", " ")
+    if POST_TO_CONSUMER_FAILED in text and external_endpoint:
+        return external_post_failed_message(f"bin/magento {CLI_ACTIVATE}", external_endpoint)
     if POST_TO_CONSUMER_FAILED in text:
         return (
             f"bin/magento {CLI_ACTIVATE} could not deliver the activation POST "
@@ -458,7 +475,10 @@ class _Handshake:
         args = [CLI_ACTIVATE, self.opts.integration] + ([CLI_REAUTHORIZE] if reauthorize else [])
         res = self.site.cli(args, timeout=self.opts.cli_timeout)
         if res.rc != 0:
-            raise ModuleFailure(cli_failure_message(self.opts.integration, res.rc, res.stdout, res.stderr))
+            external = self.integration.endpoint if self.opts.endpoint == "external" else None
+            raise ModuleFailure(
+                cli_failure_message(self.opts.integration, res.rc, res.stdout, res.stderr, external)
+            )
         out = parse_cli_activation(res.stdout)
         if out.get("integration_id") not in (None, str(self.integration.integration_id)):
             raise ModuleFailure(
@@ -475,6 +495,11 @@ class _Handshake:
             assert session is not None
             try:
                 session.tokens_exchange(self.integration.integration_id, reauthorize)
+            except ActivationPostFailed as exc:
+                message = str(exc)
+                if self.opts.endpoint == "external":
+                    message = external_post_failed_message("Magento", self.integration.endpoint or "")
+                raise ModuleFailure(message, admin_error=type(exc).__name__) from None
             except AdminError as exc:
                 raise ModuleFailure(str(exc), admin_error=type(exc).__name__) from None
         self.timer.mark("activation", started)

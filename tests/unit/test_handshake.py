@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote
 import pytest
 import requests
 from ansible.module_utils import magento_handshake as hs
+from ansible.module_utils.magento_admin import ActivationPostFailed
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_credentials import Credentials, read_credentials
 from ansible.module_utils.magento_handshake import (
@@ -327,6 +328,48 @@ def test_listener_port_not_reached_names_the_fix(stack: dict[str, Any]) -> None:
         _run(stack, listen_port=0)
 
 
+class _PostFailsSession:
+    """An Admin session whose tokensExchange shows Magento's C5.3 POST failure."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def login(self) -> None:
+        pass
+
+    def tokens_exchange_template(self) -> str:
+        return ""
+
+    def tokens_exchange(self, integration_id: int, reauthorize: bool) -> None:
+        raise ActivationPostFailed("endpoint: self text: must reach the listener")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("activation", ["cli", "admin"])
+def test_external_endpoint_not_reached_names_the_endpoint_not_a_listener(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch, activation: str
+) -> None:
+    # endpoint: external has no listener: the endpoint: self hint (listen_address, listen_port) misled.
+    monkeypatch.setattr(hs, "AdminSession", _PostFailsSession)
+    stack["db"].execute("UPDATE integration SET endpoint='http://127.0.0.1:9/endpoint'")
+    sp = SiteParams(
+        runner="local",
+        base_url=stack["store"].base_url,
+        http_timeout=5,
+        admin_username="admin",
+        admin_password="pw",
+    )
+    options = HandshakeOptions(integration=NAME, activation=activation, endpoint="external", listen_timeout=5)
+    with pytest.raises(ModuleFailure) as caught:
+        run_handshake(sp, options)
+    message = caught.value.message
+    assert "could not deliver the activation POST to the integration's endpoint_url" in message
+    assert "http://127.0.0.1:9/endpoint" in message and "endpoint: external" in message
+    assert "listener" not in message and "listen_address" not in message
+
+
 def test_cli_without_helper_module_says_how_to_install_it(stack: dict[str, Any]) -> None:
     stack["site"].modules = {}
     with pytest.raises(ModuleFailure) as caught:
@@ -382,6 +425,11 @@ def test_parse_cli_activation_reads_the_documented_lines() -> None:
 )
 def test_cli_failures_map_to_cause_and_fix(stderr: str, fragment: str) -> None:
     assert fragment in cli_failure_message("X", 1, "", stderr)
+
+
+def test_cli_post_failure_with_external_endpoint_names_that_endpoint() -> None:
+    text = cli_failure_message("X", 1, "", hs.POST_TO_CONSUMER_FAILED, "https://hook.example/x")
+    assert "endpoint_url https://hook.example/x" in text and "listener" not in text
 
 
 def test_redacted_diff_shows_keys_never_values() -> None:
