@@ -59,12 +59,13 @@ options:
     endpoint:
         description:
             - C(self) runs a one-shot listener on O(listen_address):O(listen_port) that accepts only the
-              POST carrying
-              this integration's consumer key; the integration's endpoint_url must point at it (with a bridge
-              network, C(http://host.docker.internal:PORT/...) and O(listen_address=0.0.0.0)).
+              POST carrying this integration's consumer key; the integration's endpoint_url must point at it
+              (with a bridge network, C(http://host.docker.internal:PORT/...) and O(listen_address=0.0.0.0)).
             - C(external) lets the integration's real endpoint finish the handshake; the module waits up to
               O(listen_timeout) seconds for status 1 and an access token row, and delivers no credentials
               file.
+            - With C(external), status 1 with an access token row counts as converged (nothing is done
+              without O(force)); no probe is run, since only the endpoint holds the tokens.
         type: str
         choices: [self, external]
         default: self
