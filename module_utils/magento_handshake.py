@@ -585,6 +585,17 @@ class _Handshake:
                 )
             time.sleep(0.5)
 
+    def preflight_listener(self) -> None:
+        """Bind the listener's port and let it go, in check mode too: a busy port must fail before the
+        role purges this integration's tokens, not after."""
+        probe = EndpointListener(self.consumer_key, self.opts.listen_address, self.listen_port)
+        try:
+            probe.start()
+        except ListenerError as exc:
+            raise ModuleFailure(str(exc)) from None
+        finally:
+            probe.close()
+
     def handshake(self, method: str, session: AdminSession | None, reauthorize: bool) -> None:
         if self.opts.endpoint == "external":
             self.activate(method, session, reauthorize)
@@ -635,6 +646,8 @@ class _Handshake:
             return self.finish(activation=None, reauthorized=False, reason=None)
         reauthorize = self.decide_reauthorize()
         self.check_tokens(reauthorize)
+        if self.opts.endpoint == "self":
+            self.preflight_listener()
         if self.check_mode:
             method = self.resolve_activation()
             self.result["changed"] = True

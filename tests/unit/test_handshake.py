@@ -322,6 +322,18 @@ def test_leftover_request_row_without_reauthorize_is_refused_before_activation(s
     assert stack["store"].activations == []
 
 
+def test_busy_listener_port_fails_in_check_mode_before_anything_happens(stack: dict[str, Any]) -> None:
+    """The role's check-mode run comes before the token purge: a busy port must fail there."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        before = stack["db"].query("SELECT * FROM oauth_token")
+        with pytest.raises(ModuleFailure, match=f"cannot listen on 127.0.0.1:{port}"):
+            _run(stack, check=True, listen_port=port)
+    assert stack["store"].activations == [] and stack["db"].query("SELECT * FROM oauth_token") == before
+
+
 def test_listener_port_not_reached_names_the_fix(stack: dict[str, Any]) -> None:
     stack["db"].execute("UPDATE integration SET endpoint='http://127.0.0.1:9/endpoint'")
     with pytest.raises(ModuleFailure, match="could not deliver the activation POST"):
