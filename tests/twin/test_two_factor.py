@@ -12,6 +12,7 @@ import uuid
 import pytest
 import requests
 from twin_clients import AdminClient
+from twin_support import DB_CONTAINER
 
 pytestmark = pytest.mark.docker
 
@@ -21,10 +22,12 @@ DB_PORT, APP_PORT = 13390, 18090
 @pytest.fixture(scope="module")
 def tfa_stack(stack):
     client = stack.docker
-    image = stack.container.image.tags[0] if stack.container.image.tags else stack.container.image.id
+    # The very images the running stack uses, by id: whatever their tags, nothing is ever pulled.
+    app_image = stack.container.image.id
+    db_image = client.containers.get(DB_CONTAINER).image.id
     tag = uuid.uuid4().hex[:8]
     db = client.containers.run(
-        "reintegrate/mariadb:10.11",
+        db_image,
         name=f"twintest-tfa-db-{tag}",
         network_mode="host",
         detach=True,
@@ -37,7 +40,7 @@ def tfa_stack(stack):
         },
     )
     app = client.containers.run(
-        image,
+        app_image,
         name=f"twintest-tfa-app-{tag}",
         network_mode="host",
         detach=True,

@@ -1,6 +1,7 @@
 """Support for the magento-twin fidelity tests: the stack, fixture modules, an endpoint listener.
 
-Environment: REINTEGRATE_BASE_URL, REINTEGRATE_DB_HOST, REINTEGRATE_DB_PORT, REINTEGRATE_APP_CONTAINER.
+Environment: REINTEGRATE_BASE_URL, REINTEGRATE_DB_HOST, REINTEGRATE_DB_PORT, REINTEGRATE_APP_CONTAINER,
+REINTEGRATE_DB_CONTAINER.
 Unreachable stack: skipped, or failed when CI=true.
 """
 
@@ -26,6 +27,7 @@ BASE_URL = os.environ.get("REINTEGRATE_BASE_URL", "http://127.0.0.1:8080/")
 DB_HOST = os.environ.get("REINTEGRATE_DB_HOST", "127.0.0.1")
 DB_PORT = int(os.environ.get("REINTEGRATE_DB_PORT", "3306"))
 CONTAINER = os.environ.get("REINTEGRATE_APP_CONTAINER", "reintegrate-app")
+DB_CONTAINER = os.environ.get("REINTEGRATE_DB_CONTAINER", "reintegrate-db")
 ROOT = "/var/www/html"
 
 
