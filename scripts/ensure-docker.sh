@@ -25,15 +25,28 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# A dockerd killed hard (a stopped session, a crash) leaves its pid file behind, and a new dockerd refuses
+# to start while it exists: remove it when no dockerd owns that pid any more.
+pidfile=/var/run/docker.pid
+if [ -f "$pidfile" ]; then
+  old=$(cat "$pidfile" 2>/dev/null || true)
+  if [ -z "$old" ] || [ "$(cat "/proc/$old/comm" 2>/dev/null)" != "dockerd" ]; then
+    say "removing stale $pidfile (pid ${old:-none} is not a running dockerd)"
+    rm -f "$pidfile"
+  fi
+fi
+
 say "starting dockerd in the background (log: /var/log/dockerd.log) ..."
 nohup dockerd >/var/log/dockerd.log 2>&1 &
+daemon=$!
 for i in $(seq 1 60); do
   if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then
     say "engine up after ${i}s ($(docker version --format '{{.Server.Version}}'))"
     exit 0
   fi
+  kill -0 "$daemon" 2>/dev/null || break  # dockerd exited: no point waiting
   sleep 1
 done
-say "dockerd did not answer within 60 s; last lines of /var/log/dockerd.log:" >&2
+say "dockerd did not come up; last lines of /var/log/dockerd.log:" >&2
 tail -n 20 /var/log/dockerd.log >&2 || true
 exit 1
