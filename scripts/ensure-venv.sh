@@ -17,6 +17,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 say "installing dependencies from pyproject.toml (a few minutes on a bare machine) ..."
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install --progress-bar off -q -e '.[dev]'
+# Progress, not silence: one line per package pip collects (a bare machine needs a minute or two).
+.venv/bin/pip install --progress-bar off -e '.[dev]' 2>&1 \
+  | awk '/^Collecting /{n++; printf "[venv]   %3d %s\n", n, $2; fflush()} /^(ERROR|error)/{print; fflush()}'
+.venv/bin/python -c 'import ansible, docker, pymysql, requests_oauthlib, molecule, testinfra' \
+  || { say "the install is incomplete: run .venv/bin/pip install -e '.[dev]' to see why" >&2; exit 1; }
 echo "$want" > "$stamp"
 say "ready: $(.venv/bin/ansible --version | head -1)"
