@@ -25,6 +25,8 @@ description:
     - C(setup:db:status) is run but is no reliable signal (C1.4). Its exit code 2 is not a failure.
 version_added: "0.1.0"
 author: reintegrate
+requirements:
+    - docker (the Docker SDK for Python) on the control node, only for O(runner=docker)
 extends_documentation_fragment:
     - magento_site
 options:
@@ -138,6 +140,7 @@ from ansible.module_utils.magento_common import (
     site_argument_spec,
     site_params,
 )
+from ansible.module_utils.magento_requirements import require_libraries
 
 
 def argument_spec() -> dict:
@@ -156,6 +159,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=argument_spec(), required_if=SITE_REQUIRED_IF, supports_check_mode=True
     )
+    require_libraries(module, "magento_cli", ())
     p = module.params
     try:
         result = run_cli(

@@ -29,6 +29,11 @@ description:
     - No key, secret or token ever appears in the result, a warning, an error or a diff.
 version_added: "0.1.0"
 author: reintegrate
+requirements:
+    - requests (Debian python3-requests) on the host the module runs on
+    - requests-oauthlib (Debian python3-requests-oauthlib) on the host the module runs on
+    - pymysql (Debian python3-pymysql) on the host the module runs on
+    - docker (the Docker SDK for Python) on the control node, only for O(runner=docker)
 extends_documentation_fragment:
     - magento_site
 options:
@@ -215,6 +220,7 @@ from ansible.module_utils.magento_common import (
     site_params,
 )
 from ansible.module_utils.magento_handshake import HANDSHAKE_OPTIONS, handshake_options, run_handshake
+from ansible.module_utils.magento_requirements import require_libraries
 
 
 def argument_spec() -> dict:
@@ -227,6 +233,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=argument_spec(), required_if=SITE_REQUIRED_IF, supports_check_mode=True
     )
+    require_libraries(module, "magento_integration_handshake", ("requests", "requests_oauthlib", "pymysql"))
     try:
         result = run_handshake(
             site_params(module.params),

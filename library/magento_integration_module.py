@@ -23,6 +23,8 @@ description:
       content of each changed file. Check mode writes nothing.
 version_added: "0.1.0"
 author: reintegrate
+requirements:
+    - docker (the Docker SDK for Python) on the control node, only for O(runner=docker)
 extends_documentation_fragment:
     - magento_site
 options:
@@ -148,6 +150,7 @@ from ansible.module_utils.magento_common import (
     site_params,
 )
 from ansible.module_utils.magento_module_files import install_module
+from ansible.module_utils.magento_requirements import require_libraries
 
 
 def argument_spec() -> dict:
@@ -172,6 +175,7 @@ def main() -> None:
         required_one_of=[("src", "spec")],
         supports_check_mode=True,
     )
+    require_libraries(module, "magento_integration_module", ())
     p = module.params
     try:
         result = install_module(

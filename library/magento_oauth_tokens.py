@@ -21,6 +21,9 @@ description:
       rows that are missing).
 version_added: "0.1.0"
 author: reintegrate
+requirements:
+    - pymysql (Debian python3-pymysql) on the host the module runs on
+    - docker (the Docker SDK for Python) on the control node, only for O(runner=docker)
 extends_documentation_fragment:
     - magento_site
 options:
@@ -113,6 +116,7 @@ from ansible.module_utils.magento_common import (
     site_params,
 )
 from ansible.module_utils.magento_contract import TABLE_OAUTH_NONCE, TABLE_OAUTH_TOKEN
+from ansible.module_utils.magento_requirements import require_libraries
 
 
 def argument_spec() -> dict:
@@ -134,6 +138,7 @@ def main() -> None:
         required_if=[*SITE_REQUIRED_IF, ("state", "present", ("restore_from",))],
         supports_check_mode=True,
     )
+    require_libraries(module, "magento_oauth_tokens", ("pymysql",))
     p = module.params
     try:
         if p["state"] == "absent":

@@ -23,6 +23,11 @@ description:
       there two-factor auth is read from C(app/etc/config.php) instead.
 version_added: "0.1.0"
 author: reintegrate
+requirements:
+    - requests, requests-oauthlib and pymysql on the host the module runs on (Debian python3-requests
+      python3-requests-oauthlib python3-pymysql); the preflight checks every library a whole run needs
+      there, so a missing one stops the run before any change
+    - docker (the Docker SDK for Python) on the control node, only for O(runner=docker)
 extends_documentation_fragment:
     - magento_site
 options:
@@ -122,6 +127,7 @@ from ansible.module_utils.magento_common import (
     site_params,
 )
 from ansible.module_utils.magento_doctor import collect
+from ansible.module_utils.magento_requirements import ALL_SITE_LIBRARIES, require_libraries
 
 
 def argument_spec() -> dict:
@@ -137,6 +143,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=argument_spec(), required_if=SITE_REQUIRED_IF, supports_check_mode=True
     )
+    require_libraries(module, "magento_site_info", ALL_SITE_LIBRARIES)
     p = module.params
     try:
         result = collect(site_params(p), p["integration"], p["fail_on"], check_mode=module.check_mode)

@@ -24,7 +24,14 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
+# A missing library is reported by the module's main() (magento_requirements), not by a traceback here.
+try:
+    import requests
+
+    HAS_REQUESTS = True
+except ImportError:
+    requests = None  # type: ignore[assignment]
+    HAS_REQUESTS = False
 
 # C5.3 Magento's own text when the activation POST could not be delivered.
 POST_TO_CONSUMER_FAILED = (

@@ -29,7 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+# A missing library is reported by the module's main() (magento_requirements), not by a traceback here.
+try:
+    import requests
+except ImportError:
+    requests = None  # type: ignore[assignment]
 from ansible.module_utils.magento_admin import (
     POST_TO_CONSUMER_FAILED,
     ActivationPostFailed,

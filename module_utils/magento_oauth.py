@@ -30,9 +30,23 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-import requests
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
-from requests_oauthlib import OAuth1
+# Missing libraries are reported by the module's main() (magento_requirements), not by a traceback here.
+try:
+    import requests
+
+    HAS_REQUESTS = True
+except ImportError:
+    requests = None  # type: ignore[assignment]
+    HAS_REQUESTS = False
+try:
+    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
+    from requests_oauthlib import OAuth1
+
+    HAS_REQUESTS_OAUTHLIB = True
+except ImportError:
+    SIGNATURE_HMAC_SHA256 = SIGNATURE_TYPE_AUTH_HEADER = ""
+    OAuth1 = None  # type: ignore[assignment,misc]
+    HAS_REQUESTS_OAUTHLIB = False
 
 # C6.1 endpoints, relative to the base URL.
 REQUEST_TOKEN_PATH = "oauth/token/request"  # noqa: S105 (a URL path)

@@ -50,6 +50,18 @@ from ansible.module_utils.magento_env_php import (
     parse_env_php,
 )
 
+# Only runner: docker needs the Docker SDK; the module's main() reports it missing (magento_requirements).
+try:
+    from docker.errors import DockerException, NotFound
+
+    import docker
+
+    HAS_DOCKER = True
+except ImportError:
+    docker = None  # type: ignore[assignment]
+    DockerException = NotFound = Exception  # type: ignore[assignment,misc]
+    HAS_DOCKER = False
+
 UP_HINT = "start the stack: ansible-playbook playbooks/up.yml"
 TIMEOUT_RC = 124  # coreutils timeout(1)
 
@@ -115,15 +127,11 @@ class DockerRunner:
     """Runs in a container through the Docker SDK from the control node."""
 
     def __init__(self, container: str, docker_host: str | None = None) -> None:
-        try:
-            from docker.errors import DockerException, NotFound
-
-            import docker
-        except ImportError as exc:
+        if not HAS_DOCKER:  # modules report it first (magento_requirements); this guards direct callers
             raise ModuleFailure(
                 "the Python 'docker' package is missing on the control node: install it in the venv "
                 "(pip install docker), or use runner: local"
-            ) from exc
+            )
         try:
             self.client = (
                 docker.DockerClient(base_url=docker_host, timeout=3600)
