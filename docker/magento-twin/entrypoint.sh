@@ -5,6 +5,8 @@ set -eu
 cd /var/www/html
 mkdir -p app/etc app/code generated var
 if [ ! -f app/etc/env.php ]; then
+    : "${MAGENTO_DB_PASSWORD:?set MAGENTO_DB_PASSWORD (roles/magento_stack passes it; docker/README.md)}"
+    : "${MAGENTO_ADMIN_PASSWORD:?set MAGENTO_ADMIN_PASSWORD (roles/magento_stack passes it; docker/README.md)}"
     python3 - <<'PY'
 import os, sys, time
 import pymysql

@@ -48,6 +48,8 @@ def tfa_stack(stack):
             "MAGENTO_LISTEN": f"127.0.0.1:{APP_PORT}",
             "MAGENTO_BASE_URL": f"http://127.0.0.1:{APP_PORT}/",
             "MAGENTO_DB_HOST": f"127.0.0.1:{DB_PORT}",
+            "MAGENTO_DB_PASSWORD": "magento",
+            "MAGENTO_ADMIN_PASSWORD": "Admin12345!",
             "MAGENTO_TWO_FACTOR_AUTH": "1",
         },
     )
