@@ -2,7 +2,7 @@
 /**
  * Behaviour test of `integration:activate` without Magento: the real command class runs through
  * Symfony's CommandTester against recording fakes of Magento's Integration and OAuth services
- * (stand-in interfaces in stubs/). Asserts the exact output, stream and exit code of
+ * (stand-in interfaces in standins/). Asserts the exact output, stream and exit code of
  * docs/interfaces.md "CLI activation helper module", and the service calls behind each outcome.
  *
  * Plain PHP (no PHPUnit): php tests/php/ActivateCommandTest.php; last line "N passed, M failed".
@@ -31,7 +31,7 @@ require SYMFONY_CONSOLE_AUTOLOAD;
 // Magento names resolve to the stand-ins, the module's own classes to its real source.
 spl_autoload_register(static function (string $class): void {
     $roots = [
-        'Magento\\' => __DIR__ . '/stubs/Magento/',
+        'Magento\\' => __DIR__ . '/standins/',
         'Reintegrate\\CliActivation\\Test\\' => null,
         'Reintegrate\\CliActivation\\' => dirname(__DIR__, 2) . '/magento/Reintegrate/CliActivation/',
     ];
