@@ -136,6 +136,7 @@ from ansible.module_utils.magento_cli_ops import run_cli
 from ansible.module_utils.magento_common import (
     SITE_REQUIRED_IF,
     ModuleFailure,
+    exit_from,
     fail_from,
     site_argument_spec,
     site_params,
@@ -173,7 +174,7 @@ def main() -> None:
         )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)
-    module.exit_json(**result)
+    exit_from(module, result)
 
 
 if __name__ == "__main__":

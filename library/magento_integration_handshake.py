@@ -215,6 +215,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.magento_common import (
     SITE_REQUIRED_IF,
     ModuleFailure,
+    exit_from,
     fail_from,
     site_argument_spec,
     site_params,
@@ -244,10 +245,7 @@ def main() -> None:
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False, integration=module.params["integration"])
         return
-    # Reported through module.warn: a "warnings" key in the result is deprecated in ansible-core 2.19.
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    exit_from(module, result)
 
 
 if __name__ == "__main__":

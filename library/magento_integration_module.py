@@ -145,6 +145,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.magento_common import (
     SITE_REQUIRED_IF,
     ModuleFailure,
+    exit_from,
     fail_from,
     site_argument_spec,
     site_params,
@@ -191,11 +192,7 @@ def main() -> None:
         )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    exit_from(module, result)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,7 @@ from ansible.module_utils.magento_cleanup import remove_oauth_rows, restore_rows
 from ansible.module_utils.magento_common import (
     SITE_REQUIRED_IF,
     ModuleFailure,
+    exit_from,
     fail_from,
     site_argument_spec,
     site_params,
@@ -157,11 +158,7 @@ def main() -> None:
             result["integration"] = p["integration"]
     except ModuleFailure as exc:
         fail_from(module, exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    exit_from(module, result)
 
 
 if __name__ == "__main__":

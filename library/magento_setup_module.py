@@ -119,6 +119,7 @@ from ansible.module_utils.magento_cleanup import remove_setup_rows, restore_rows
 from ansible.module_utils.magento_common import (
     SITE_REQUIRED_IF,
     ModuleFailure,
+    exit_from,
     fail_from,
     site_argument_spec,
     site_params,
@@ -160,9 +161,7 @@ def main() -> None:
             result["module"] = p["module"]
     except ModuleFailure as exc:
         fail_from(module, exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    exit_from(module, result)
 
 
 if __name__ == "__main__":

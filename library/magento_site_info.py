@@ -122,6 +122,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.magento_common import (
     SITE_REQUIRED_IF,
     ModuleFailure,
+    exit_from,
     fail_from,
     site_argument_spec,
     site_params,
@@ -149,9 +150,7 @@ def main() -> None:
         result = collect(site_params(p), p["integration"], p["fail_on"], check_mode=module.check_mode)
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    exit_from(module, result)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Public API (stable):
     class ModuleFailure(Exception)    ``message`` names cause and fix; ``details`` dict (never secrets)
     site_params(params) -> SiteParams typed view of the shared options
     fail_from(module, exc)            module.fail_json from a ModuleFailure
+    exit_from(module, result)         module.exit_json: warnings through module.warn, diff only under --diff
 """
 
 from __future__ import annotations
@@ -88,3 +89,13 @@ def site_params(params: dict[str, Any]) -> SiteParams:
 def fail_from(module: Any, exc: ModuleFailure, **result: Any) -> None:
     """Turn a ModuleFailure into fail_json (msg = cause and fix; details merged into the result)."""
     module.fail_json(msg=exc.message, **{**result, **exc.details})
+
+
+def exit_from(module: Any, result: dict[str, Any]) -> None:
+    """exit_json with a logic function's result: its ``warnings`` go through module.warn (a "warnings"
+    key in a result is deprecated in ansible-core 2.19), and its ``diff`` is kept only under --diff."""
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
