@@ -127,25 +127,7 @@ def setup_install(opts: dict[str, str]) -> int:
         "session": {"save": "files"},
         "lock": {"provider": "db"},
         "directories": {"document_root_is_pub": True},
-        "cache_types": {
-            t: 1
-            for t in (
-                "config",
-                "layout",
-                "block_html",
-                "collections",
-                "reflection",
-                "db_ddl",
-                "compiled_config",
-                "eav",
-                "customer_notification",
-                "config_integration",
-                "config_integration_api",
-                "full_page",
-                "config_webservice",
-                "translate",
-            )
-        },
+        "cache_types": {t: 1 for t in CACHE_TYPES},
         "downloadable_domains": [],
         "install": {"date": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())},
     }
