@@ -7,21 +7,11 @@ from pathlib import Path
 
 import pymysql
 import pytest
-import requests
-from requests_oauthlib import OAuth1
+from delivered import CREDENTIAL_KEYS, PROJECT, signed_get
 
 BASE_URL = "http://127.0.0.1:18082/"
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 CREDENTIALS = PROJECT / ".credentials" / "moldefault"
 EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
-CREDENTIAL_KEYS = {
-    "base_url",
-    "consumer_key",
-    "consumer_secret",
-    "access_token",
-    "access_token_secret",
-    "obtained_at",
-}
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +33,6 @@ def load(name: str) -> dict:
     return json.loads((CREDENTIALS / f"{name}.json").read_text())
 
 
-def signed_get(creds: dict, path: str) -> requests.Response:
-    auth = OAuth1(
-        creds["consumer_key"],
-        creds["consumer_secret"],
-        creds["access_token"],
-        creds["access_token_secret"],
-        signature_method="HMAC-SHA256",
-        signature_type="AUTH_HEADER",
-    )
-    return requests.get(creds["base_url"].rstrip("/") + "/rest" + path, auth=auth, timeout=10)
-
-
 @pytest.mark.parametrize("name", ["acme-sync", "acme-legacy-sync"])
 def test_credentials_file_is_private_and_complete(name):
     path = CREDENTIALS / f"{name}.json"
@@ -65,13 +43,13 @@ def test_credentials_file_is_private_and_complete(name):
 
 
 def test_delivered_tokens_sign_a_200_on_orders():
-    response = signed_get(load("acme-sync"), "/V1/orders?searchCriteria[pageSize]=1")
+    response = signed_get(BASE_URL, load("acme-sync"), "/V1/orders?searchCriteria[pageSize]=1")
     assert response.status_code == 200
     assert {"items", "search_criteria", "total_count"} <= set(response.json())
 
 
 def test_ungranted_route_gets_the_c7_2_body():
-    response = signed_get(load("acme-sync"), "/V1/customers/search?searchCriteria[pageSize]=1")
+    response = signed_get(BASE_URL, load("acme-sync"), "/V1/customers/search?searchCriteria[pageSize]=1")
     assert response.status_code == 401
     assert response.json() == {
         "message": "The consumer isn't authorized to access %resources.",
@@ -112,7 +90,7 @@ def test_legacy_install_code_ran_and_granted_the_hand_listed_tree(db):
         "Magento_Sales::actions",
         "Magento_Sales::actions_view",
     }
-    response = signed_get(load("acme-legacy-sync"), "/V1/orders?searchCriteria[pageSize]=1")
+    response = signed_get(BASE_URL, load("acme-legacy-sync"), "/V1/orders?searchCriteria[pageSize]=1")
     assert response.status_code == 200
 
 
@@ -126,5 +104,5 @@ def test_bystander_tokens_untouched_and_still_working(db):
     assert [(r["entity_id"], r["type"], r["token"]) for r in now] == [
         (r["entity_id"], r["type"], r["token"]) for r in before
     ]
-    response = signed_get(load("acme-erp"), "/V1/customers/search?searchCriteria[pageSize]=1")
+    response = signed_get(BASE_URL, load("acme-erp"), "/V1/customers/search?searchCriteria[pageSize]=1")
     assert response.status_code == 200

@@ -1,26 +1,15 @@
 """The two sites of molecule/fleet and how a test reaches them (names and ports from molecule.yml)."""
 
 import json
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
 import requests
-from requests_oauthlib import OAuth1
+from delivered import PROBE_PATH, PROJECT, signed_get
 
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
-PROBE_PATH = "/V1/orders?searchCriteria[pageSize]=1"
 INTEGRATION = "Acme Sync"
-CREDENTIAL_KEYS = {
-    "base_url",
-    "consumer_key",
-    "consumer_secret",
-    "access_token",
-    "access_token_secret",
-    "obtained_at",
-}
 
 
 @dataclass(frozen=True)
@@ -55,15 +44,7 @@ class Site:
 
     def signed_get(self, creds: dict, path: str = PROBE_PATH) -> requests.Response:
         """A call to THIS site signed with `creds` (which may belong to another site)."""
-        auth = OAuth1(
-            creds["consumer_key"],
-            creds["consumer_secret"],
-            creds["access_token"],
-            creds["access_token_secret"],
-            signature_method="HMAC-SHA256",
-            signature_type="AUTH_HEADER",
-        )
-        return requests.get(self.base_url.rstrip("/") + "/rest" + path, auth=auth, timeout=10)
+        return signed_get(self.base_url, creds, path)
 
 
 SITES = (

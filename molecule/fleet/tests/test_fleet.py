@@ -1,7 +1,8 @@
 """Both fleet sites after `reinstall_integration.yml` ran on them in parallel (forks 2)."""
 
 import pytest
-from fleet_sites import CREDENTIAL_KEYS, INTEGRATION, SITE_IDS, SITES, file_mode
+from delivered import CREDENTIAL_KEYS
+from fleet_sites import INTEGRATION, SITE_IDS, SITES, file_mode
 
 
 @pytest.mark.parametrize("site", SITES, ids=SITE_IDS)

@@ -4,49 +4,18 @@ Runs after test_fleet.py (pytest collects the folder in name order), so the conv
 first and this test then replaces it.
 """
 
-import os
 import re
-import subprocess
-from pathlib import Path
 
-from fleet_sites import PROJECT, SITES, file_mode
-
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
-SECRET_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-
-
-def run_reset_staging() -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            str(PROJECT / ".venv" / "bin" / "ansible-playbook"),
-            "-i",
-            str(Path(INVENTORY).parent),  # the folder: the scenario's groups live beside this file
-            "--forks",
-            "2",  # both sites at once, each on its own listener port
-            str(PROJECT / "playbooks" / "reset_staging.yml"),
-        ],
-        cwd=PROJECT,
-        env=dict(
-            os.environ,
-            ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_FORCE_COLOR="0",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+from delivered import SECRET_KEYS, run_playbook
+from fleet_sites import SITES, file_mode
 
 
 def test_reset_staging_mints_new_working_tokens_on_every_site():
-    assert INVENTORY, "molecule sets MOLECULE_INVENTORY_FILE for the verifier"
     before = {site.host: site.credentials() for site in SITES}
 
-    proc = run_reset_staging()
-
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
+    # --forks 2: both sites at once, each on its own listener port.
+    rc, out = run_playbook("reset_staging.yml", "--forks", "2", timeout=600)
+    assert rc == 0, out[-3000:]
     for site in SITES:
         recap = rf"^{site.host}\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0"
         assert re.search(recap, out, re.M), out[-3000:]

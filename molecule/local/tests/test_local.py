@@ -10,17 +10,14 @@ import subprocess
 from pathlib import Path
 
 import pymysql
-import requests
-from requests_oauthlib import OAuth1
+from delivered import PROJECT, SECRET_KEYS, run_playbook, signed_get
 
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 CREDENTIALS = PROJECT / ".credentials" / "localrun" / "acme-sync.json"
 APP = "localrun-app"
 # magento_integration_remote_dir ~/.reintegrate for the container's user (root); kept by default.
 REMOTE_DIR = "/root/.reintegrate"
 REMOTE_CREDENTIALS = f"{REMOTE_DIR}/credentials/acme-sync.json"
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
-SECRET_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+STORE = "http://127.0.0.1:18087/"
 
 
 def in_app(*argv: str) -> str:
@@ -34,20 +31,6 @@ def sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def signed_orders_call(creds: dict) -> requests.Response:
-    auth = OAuth1(
-        creds["consumer_key"],
-        creds["consumer_secret"],
-        creds["access_token"],
-        creds["access_token_secret"],
-        signature_method="HMAC-SHA256",
-        signature_type="AUTH_HEADER",
-    )
-    return requests.get(
-        "http://127.0.0.1:18087/rest/V1/orders?searchCriteria[pageSize]=1", auth=auth, timeout=10
-    )
 
 
 def access_rows():
@@ -72,7 +55,7 @@ def test_control_node_copy_is_private_and_complete():
 
 
 def test_delivered_tokens_sign_a_200_and_one_access_row():
-    assert signed_orders_call(json.loads(CREDENTIALS.read_text())).status_code == 200
+    assert signed_get(STORE, json.loads(CREDENTIALS.read_text())).status_code == 200
     assert access_rows() == ((1, "access"),)
 
 
@@ -93,32 +76,9 @@ def test_module_source_was_staged_on_the_host_and_installed_from_there():
 
 def test_forced_reset_hands_over_new_credentials_and_vvv_prints_no_secret():
     """New credentials minted with -vvv reach the control node and appear nowhere in the output."""
-    assert INVENTORY, "molecule sets MOLECULE_INVENTORY_FILE for the verifier"
     before = json.loads(CREDENTIALS.read_text())
-    proc = subprocess.run(
-        [
-            str(PROJECT / ".venv" / "bin" / "ansible-playbook"),
-            "-vvv",
-            "-i",
-            str(Path(INVENTORY).parent),
-            str(PROJECT / "playbooks" / "reinstall_integration.yml"),
-            "-e",
-            "reintegrate_force=true",
-        ],
-        cwd=PROJECT,
-        env=dict(
-            os.environ,
-            ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_FORCE_COLOR="0",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # no colour codes between words
-    assert proc.returncode == 0, out[-3000:]
+    rc, out = run_playbook("reinstall_integration.yml", "-vvv", "-e", "reintegrate_force=true")
+    assert rc == 0, out[-3000:]
     assert re.search(r"^localrun\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0", out, re.M)
     after = json.loads(CREDENTIALS.read_text())
     assert after["access_token"] != before["access_token"]
@@ -127,5 +87,5 @@ def test_forced_reset_hands_over_new_credentials_and_vvv_prints_no_secret():
     assert "fetched to" in out and str(CREDENTIALS) in out
     assert stat.S_IMODE(CREDENTIALS.stat().st_mode) == 0o600
     assert in_app("sha256sum", REMOTE_CREDENTIALS).split()[0] == sha256(CREDENTIALS)
-    assert signed_orders_call(after).status_code == 200
+    assert signed_get(STORE, after).status_code == 200
     assert access_rows() == ((1, "access"),)
