@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
@@ -24,6 +23,7 @@ from ansible.module_utils.magento_admin import (
     find_tokens_exchange_template,
     parse_form_key,
 )
+from local_http import LocalHTTPServer
 
 PASSWORD = "Admin12345!"
 FORM_KEY = "Fk0123456789abcd"
@@ -146,15 +146,11 @@ class FakeAdmin:
                     {"Location": fake.base_url + target, "Set-Cookie": "admin=logged-in; path=/admin"},
                 )
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self.server = LocalHTTPServer(Handler)
+        self.base_url = self.server.base_url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -31,6 +31,7 @@ from ansible.module_utils.magento_handshake import (
 )
 from ansible.module_utils.magento_integrations import access_token_present
 from ansible.module_utils.magento_site import CommandResult
+from local_http import LocalHTTPServer
 from sqlite_db import SCHEMA, SqliteDatabase, _unix_timestamp
 
 NAME = "Test Handshake"
@@ -161,11 +162,8 @@ class FakeStore:
                         ),
                     )
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self.server = LocalHTTPServer(Handler)
+        self.base_url = self.server.base_url
 
     def next_token(self, prefix: str) -> str:
         self.counter += 1
@@ -204,8 +202,7 @@ class FakeStore:
         return CommandResult(0, out, "", 0.1)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 class FakeSite:

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import re
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -26,6 +25,7 @@ from ansible.module_utils.magento_oauth import (
     rest_url,
     signed_request,
 )
+from local_http import LocalHTTPServer
 
 CONSUMER_KEY = "ck" + "a" * 30
 CONSUMER_SECRET = "cs" + "b" * 30
@@ -84,15 +84,11 @@ class FakeStore:
 
             do_GET = do_POST = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self.server = LocalHTTPServer(Handler)
+        self.base_url = self.server.base_url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture
