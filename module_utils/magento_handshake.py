@@ -439,22 +439,11 @@ class _Handshake:
             return "the file's access token is not the consumer's access token"
         # Also in check mode: the answer must be what apply would see. The signed GET changes nothing but
         # the oauth_nonce row Magento stores for every signed call (replay protection, C6.5).
-        started = time.monotonic()
         try:
-            status = probe(
-                self.base_url,
-                self.opts.probe_path,
-                creds,
-                timeout=self.sp.http_timeout,
-                verify=self.sp.validate_certs,
-            )
+            self.signed_probe(creds)
         except RestError as exc:
             self.warnings.append(f"the existing credentials fail the probe: {exc}")
             return f"the probe answered {exc.status}"
-        except OAuthTransportError as exc:
-            raise ModuleFailure(str(exc)) from None
-        self.timer.mark("probe", started)
-        self.result["probe"] = {"path": self.opts.probe_path, "status": status}
         return None
 
     def decide_reauthorize(self) -> bool:
@@ -549,7 +538,9 @@ class _Handshake:
             obtained_at=_utc_now(),
         )
 
-    def prove(self, creds: Credentials) -> None:
+    def signed_probe(self, creds: Credentials) -> None:
+        """The signed GET on probe_path; records its status and time. A refused call raises RestError
+        (each caller decides what that means); an unreachable store is a ModuleFailure."""
         started = time.monotonic()
         try:
             status = probe(
@@ -559,17 +550,20 @@ class _Handshake:
                 timeout=self.sp.http_timeout,
                 verify=self.sp.validate_certs,
             )
-        except RestError as exc:
-            raise ModuleFailure(
-                f"the new tokens were minted but the signed probe failed: {exc.message}; the credentials "
-                "file "
-                "was not written",
-                probe={"path": self.opts.probe_path, "status": exc.status},
-            ) from None
         except OAuthTransportError as exc:
             raise ModuleFailure(str(exc)) from None
         self.timer.mark("probe", started)
         self.result["probe"] = {"path": self.opts.probe_path, "status": status}
+
+    def prove(self, creds: Credentials) -> None:
+        try:
+            self.signed_probe(creds)
+        except RestError as exc:
+            raise ModuleFailure(
+                f"the new tokens were minted but the signed probe failed: {exc.message}; the credentials "
+                "file was not written",
+                probe={"path": self.opts.probe_path, "status": exc.status},
+            ) from None
 
     def wait_external(self) -> None:
         deadline = time.monotonic() + self.opts.listen_timeout
