@@ -74,7 +74,8 @@ test-integration: up
 
 molecule: setup
 	$(call step,Molecule scenarios)
-	@for s in $$(ls molecule); do echo "--- molecule test -s $$s"; molecule test -s "$$s"; done
+	@for f in molecule/*/molecule.yml; do s=$$(basename "$$(dirname "$$f")"); \
+	  echo "--- molecule test -s $$s"; molecule test -s "$$s" || exit 1; done
 
 test: setup lint test-unit test-php test-twin test-integration molecule
 	$(call step,All gates and suites passed)
