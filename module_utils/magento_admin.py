@@ -8,18 +8,23 @@ Public API (stable):
     class TokensExchangeReply(identity_link_url, consumer_key)   consumer_key hidden from repr
     class AdminSession(base_url, front_name, username, password, *, timeout=30, verify=True)
         .login() -> str                      logs in; returns the landing page URL (the dashboard)
-        .integration_grid_url() -> str       keyed grid URL read from the landing page's menu
-        .tokens_exchange_template() -> str   keyed tokensExchange URL template read from the grid
+        .integration_grid_url() -> str       grid URL read from the landing page's menu (keyed or not)
+        .tokens_exchange_template() -> str   tokensExchange URL template read from the grid (every JS escape
+                                             decoded; a grid not understood is reported as that)
         .tokens_exchange(integration_id, reauthorize) -> TokensExchangeReply
         .close()                             (also on ``with`` exit)
-    Pure helpers (unit-tested): parse_form_key(html), is_login_page(html), find_grid_url(html, front_name),
-    find_tokens_exchange_template(html), error_messages(html), unescape_js(text)
+    Pure helpers (unit-tested against the real 2.4.7 pages): parse_form_key(html), is_login_page(html),
+    is_integration_grid(html), find_grid_url(html, front_name), find_tokens_exchange_template(html),
+    error_messages(html), unescape_js(text)
+A failed tokensExchange XHR answers 200 {"_redirect": url}; the error is on the page it names.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -39,12 +44,9 @@ POST_TO_CONSUMER_FAILED = (
 )
 # Magento_TwoFactorAuth routes (frontName tfa) that an admin login lands on when 2FA is on (C5.2).
 _TFA_PATH = re.compile(r"/tfa/")
-_GRID_PATH = "admin/integration/index/key/"
-_TOKENS_EXCHANGE = re.compile(
-    r"""[^"'\s<>\\]*?/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/key/[0-9A-Za-z]+/?"""
-)
 _USE_CLI = "use activation: cli (bin/magento integration:activate, no Admin login needed)"
 _MAX_REDIRECTS = 5
+_CAPTCHA_FIELD = "captcha[backend_login]"
 
 
 class AdminError(Exception):
@@ -136,28 +138,60 @@ def error_messages(html: str) -> list[str]:
     return _parse(html).errors
 
 
+# Escapes Magento's escapeJs (and json_encode) put into URLs: every \uXXXX (\u002F and \u003A in the grid's
+# URL templates, recorded on 2.4.7), and \/ \' \" \\ in JSON and JS strings.
+_JS_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|[/'\"\\])")
+# Quoted strings of a page: JS literals (with their escapes) and HTML attribute values. One pattern per
+# quote, each scanned on its own, so an apostrophe in text cannot hide a double-quoted href.
+_QUOTED = (re.compile(r"'((?:[^'\\\n]|\\.)*)'"), re.compile(r'"((?:[^"\\\n]|\\.)*)"'))
+_KEY = r"(?:key/[0-9A-Za-z]+/?)?"
+# The grid link of the dashboard menu: /<front>/admin/integration/index/key/<k>/ with secret keys on,
+# /<front>/admin/integration/ with admin/security/use_form_key = 0 (recorded on 2.4.7).
+_GRID_TAIL = r"/admin/integration/(?:index/)?" + _KEY
+_TOKENS_EXCHANGE_TAIL = r"/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/?" + _KEY
+
+
 def unescape_js(text: str) -> str:
-    """Undo the JS escaping Magento applies to URLs in pages (``\\u002F``, ``\\/``)."""
-    return text.replace("\\u002F", "/").replace("\\u002f", "/").replace("\\/", "/")
+    """Undo the JS escaping Magento applies to URLs in pages: every ``\\uXXXX`` and ``\\/``."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return chr(int(code[1:], 16)) if code[0] == "u" else code
+
+    return _JS_ESCAPE.sub(one, text)
+
+
+def _quoted_urls(html: str) -> Iterator[str]:
+    """Every quoted string of a page, JS escapes and HTML entities decoded."""
+    for quoted in _QUOTED:
+        for match in quoted.finditer(html):
+            raw = match.group(1)
+            if "/" in raw or "\\" in raw:
+                yield unescape(unescape_js(raw))
+
+
+def _find_url(html: str, tail: str) -> str | None:
+    pattern = re.compile(r"(?:https?://[^/\s]+)?(?:/[^\s'\"<>]*)?" + tail)
+    for candidate in _quoted_urls(html):
+        if pattern.fullmatch(candidate):
+            return candidate
+    return None
 
 
 def find_grid_url(html: str, front_name: str) -> str | None:
-    """The keyed integration grid URL from an Admin page's menu (C5.2)."""
-    pattern = re.compile(
-        r"""[^"'\s<>\\]*?/"""
-        + re.escape(front_name.strip("/"))
-        + "/"
-        + re.escape(_GRID_PATH)
-        + r"[0-9A-Za-z]+/?"
-    )
-    match = pattern.search(unescape_js(html))
-    return match.group(0) if match else None
+    """The integration grid URL from an Admin page's menu, keyed or not (C5.2)."""
+    return _find_url(html, "/" + re.escape(front_name.strip("/")) + _GRID_TAIL)
 
 
 def find_tokens_exchange_template(html: str) -> str | None:
-    """The keyed tokensExchange URL template (``.../id/:id/reauthorize/:isReauthorize/key/<k>/``)."""
-    match = _TOKENS_EXCHANGE.search(unescape_js(html))
-    return match.group(0) if match else None
+    """The tokensExchange URL template (``.../id/:id/reauthorize/:isReauthorize/[key/<k>/]``): one of the
+    positional JS strings of ``new Integration(...)`` on the grid page."""
+    return _find_url(html, _TOKENS_EXCHANGE_TAIL)
+
+
+def is_integration_grid(html: str) -> bool:
+    """The grid page itself: Magento's Integration widget is built on it."""
+    return "new Integration(" in html
 
 
 class AdminSession:
@@ -239,6 +273,14 @@ class AdminSession:
         if is_login_page(landing.text):
             shown = error_messages(landing.text)
             detail = f" ('{shown[0]}')" if shown else ""
+            if _CAPTCHA_FIELD in landing.text or any("CAPTCHA" in text for text in shown):
+                # Magento_Captcha: after 3 failed logins for a user even the right password is refused
+                # until a person answers the CAPTCHA (recorded on 2.4.7); retrying only adds failures.
+                raise AdminLoginFailed(
+                    f"the Admin login as {self._username!r} was refused{detail}: Magento asks for a CAPTCHA "
+                    "for this user after failed logins, which automation cannot answer: log in once by hand "
+                    "in a browser (answering it), or use activation: cli"
+                )
             raise AdminLoginFailed(
                 f"the Admin login as {self._username!r} was refused{detail}: check admin_username and "
                 "admin_password (the account may also be locked after failed attempts)"
@@ -282,11 +324,22 @@ class AdminSession:
                 f"{' with the login form' if is_login_page(page.text) else ''}: the Admin session was lost; "
                 "run again"
             )
+        landed = urlsplit(page.url).path.split("/key/")[0]
+        if _TFA_PATH.search(landed):
+            raise TwoFactorAuthRequired(self._tfa_message(page.url))
+        if not is_integration_grid(page.text):
+            # Magento redirects a refused grid URL (wrong secret key, no permission) to the dashboard.
+            raise AdminError(
+                f"GET of the integration grid landed on {landed}, not on the grid: the admin user needs "
+                "the Magento_Integration::integrations resource, or the grid link's secret key was refused "
+                "(or use activation: cli)"
+            )
         template = find_tokens_exchange_template(page.text)
         if not template:
             raise AdminError(
-                "the integration grid carries no tokensExchange URL: the admin user needs the "
-                "Magento_Integration::integrations resource (or use activation: cli)"
+                f"the integration grid at {landed} was not understood: it builds Magento's Integration "
+                "widget but holds no URL template .../tokensExchange/id/:id/reauthorize/:isReauthorize/ "
+                "(this Magento's grid differs from 2.4.7's): use activation: cli, and report the page"
             )
         self._grid_html = page.text
         return urljoin(page.url, template)
@@ -297,21 +350,27 @@ class AdminSession:
         url = template.replace(":id", str(int(integration_id))).replace(
             ":isReauthorize", "1" if reauthorize else "0"
         )
+        # As the grid's integration.js sends it: an XHR. Magento then answers its redirects as
+        # 200 JSON {"_redirect": url} instead of a 302 (recorded on 2.4.7).
         reply = self._request("GET", url, headers={"X-Requested-With": "XMLHttpRequest"})
-        if reply.status_code == 200:
-            try:
-                data = reply.json()
-            except ValueError:
-                data = None
-            if isinstance(data, dict) and "oauth_consumer_key" in data:
-                return TokensExchangeReply(
-                    identity_link_url=data.get("identity_link_url"),
-                    consumer_key=str(data.get("oauth_consumer_key") or ""),
-                )
-        # On failure Magento redirects to the grid and shows the error there (C5.3).
-        page = self._follow(reply)
+        data = _json_object(reply) if reply.status_code == 200 else None
+        if data is not None and "oauth_consumer_key" in data:
+            return TokensExchangeReply(
+                identity_link_url=data.get("identity_link_url"),
+                consumer_key=str(data.get("oauth_consumer_key") or ""),
+            )
+        if data is not None and data.get("error"):
+            raise AdminError(
+                f"tokensExchange for integration {integration_id} was refused: {data.get('message')!s}; "
+                "run again"
+            )
+        if data is not None and isinstance(data.get("_redirect"), str):
+            page = self._follow(self._request("GET", urljoin(reply.url, data["_redirect"])))
+        else:
+            page = self._follow(reply)
+        # On failure Magento sends the browser back to the grid and shows the error there (C5.3).
         shown = error_messages(page.text) if page.text else []
-        if POST_TO_CONSUMER_FAILED in page.text or any(POST_TO_CONSUMER_FAILED in text for text in shown):
+        if any(POST_TO_CONSUMER_FAILED in text for text in shown) or POST_TO_CONSUMER_FAILED in page.text:
             raise ActivationPostFailed(
                 f"Magento could not deliver the activation POST ('{POST_TO_CONSUMER_FAILED}'): the "
                 "integration's endpoint_url must reach the listener from the store (endpoint: self binds "
@@ -321,8 +380,23 @@ class AdminSession:
             raise AdminError(
                 "tokensExchange answered with the login form: the Admin session was lost; run again"
             )
+        landed = urlsplit(page.url).path.split("/key/")[0]
+        if "/dashboard" in landed:
+            raise AdminError(
+                f"tokensExchange for integration {integration_id} was sent back to the dashboard: Magento "
+                "refused the URL's secret key (the session ended, e.g. another login as the same admin "
+                "user); run again"
+            )
         detail = f" ('{shown[0]}')" if shown else ""
         raise AdminError(
-            f"tokensExchange for integration {integration_id} answered {reply.status_code}{detail}: "
-            "check the integration exists and the store's var/log/exception.log"
+            f"tokensExchange for integration {integration_id} answered {reply.status_code}{detail} and "
+            f"landed on {landed}: check the integration exists and the store's var/log/exception.log"
         )
+
+
+def _json_object(reply: requests.Response) -> dict[str, Any] | None:
+    try:
+        data = reply.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

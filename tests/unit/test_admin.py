@@ -1,14 +1,17 @@
-"""magento_admin against a stdlib fake of the Admin's observable surface (C5.2, C5.3): form_key and
-cookie login, 302 to the dashboard, keyed grid link, JS-escaped tokensExchange template, the synchronous
-endpoint POST, two-factor auth, bad credentials, the "post data to consumer failed" message."""
+"""magento_admin against the Admin of a real 2.4.7-p3 store, replayed from its recordings (C5.2, C5.3).
+
+A local server answers each request with what the real store sent for it (../shared/magento-2.4.7-p3/
+admin/), the recorded origin rewritten to the server's in every encoding the pages use (plain, JSON's
+``\\/`` and escapeJs's ``\\u002F``/``\\u003A``). Requests the recording does not cover get a 599, so a
+client that takes another path than the real Admin allows fails the test.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from ansible.module_utils.magento_admin import (
@@ -21,209 +24,328 @@ from ansible.module_utils.magento_admin import (
     error_messages,
     find_grid_url,
     find_tokens_exchange_template,
+    is_integration_grid,
+    is_login_page,
     parse_form_key,
+    unescape_js,
 )
 from local_http import LocalHTTPServer
+from recordings import Recording, recording
 
-PASSWORD = "Admin12345!"
-FORM_KEY = "Fk0123456789abcd"
-BAD_LOGIN = (
-    "The account sign-in was incorrect or your account is disabled temporarily. "
-    "Please wait and try again later."
-)
-
-LOGIN_PAGE = """<!doctype html><html><body>
-{messages}
-<form method="post" action="" id="login-form">
-  <input name="form_key" type="hidden" value="{form_key}" />
-  <input id="username" class="admin__control-text" type="text" name="login[username]" />
-  <input id="login" class="admin__control-text" type="password" name="login[password]" />
-</form></body></html>"""
-ERROR_BLOCK = (
-    '<div class="messages"><div class="message message-error error">'
-    '<div data-ui-id="messages-message-error">{text}</div></div></div>'
-)
+ORIGIN = "http://127.0.0.1:8180"
+RECORDED_KEY = "d66jg0g8dllna9mp4ni89xxuk23zlh01"  # ProbeSync's consumer key in the recordings
+PASSWORD = "recorded-password"  # the replay does not check it; the recorded reply decides
 
 
-class FakeAdmin:
-    def __init__(self, two_factor: bool = False, endpoint_down: bool = False) -> None:
-        self.two_factor = two_factor
-        self.endpoint_down = endpoint_down
-        self.exchanges: list[tuple[int, int, str | None]] = []
-        self.grid_message: str | None = None
-        self.login_posts: list[dict[str, list[str]]] = []
-        fake = self
+def _encodings(origin: str) -> list[tuple[str, str]]:
+    return [
+        (ORIGIN, origin),
+        (ORIGIN.replace("/", "\\/"), origin.replace("/", "\\/")),
+        (
+            ORIGIN.replace(":", "\\u003A").replace("/", "\\u002F"),
+            origin.replace(":", "\\u003A").replace("/", "\\u002F"),
+        ),
+    ]
+
+
+class ReplayAdmin:
+    """Serves recorded replies by (method, path); several for one path are served in order, the last
+    one again after that."""
+
+    def __init__(self, *names: str, edit: dict[str, tuple[str, str]] | None = None) -> None:
+        self.queues: dict[tuple[str, str], list[Recording]] = {}
+        for name in names:
+            rec = recording(f"admin/{name}.json")
+            key = (rec.method, urlsplit(rec.url).path)
+            self.queues.setdefault(key, []).append(rec)
+        self.edit = edit or {}
+        self.requests: list[tuple[str, str, dict[str, str], dict[str, list[str]]]] = []
+        replay = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
 
-            def _send(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
+            def _serve(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode()) if length else {}
+                path = urlsplit(self.path).path
+                replay.requests.append((method, path, dict(self.headers.items()), form))
+                queue = replay.queues.get((method, path))
+                if not queue:
+                    self.send_response(599)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                rec = queue.pop(0) if len(queue) > 1 else queue[0]
+                body = replay.rewrite(rec.response.body, rec.name)
                 data = body.encode()
-                self.send_response(status)
-                for name, value in (headers or {}).items():
+                self.send_response(rec.status)
+                for name, value in rec.response.headers:
+                    if name.lower() in {"content-length", "transfer-encoding", "connection", "host"}:
+                        continue
+                    value = replay.rewrite(value, "")
+                    if name.lower() == "set-cookie":
+                        value = value.replace("domain=127.0.0.1; ", "")
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _logged_in(self) -> bool:
-                return "admin=logged-in" in (self.headers.get("Cookie") or "")
-
-            def _login_page(self, messages: str = "") -> None:
-                page = LOGIN_PAGE.format(messages=messages, form_key=FORM_KEY)
-                self._send(200, page, {"Set-Cookie": "admin=anonymous; path=/admin"})
-
             def do_GET(self) -> None:
-                base = fake.base_url
-                path = self.path
-                if not path.startswith("/admin/"):
-                    self._send(404, "<h1>404 Not Found</h1>")  # the storefront's no-route page
-                elif path == "/admin/":
-                    self._login_page()
-                elif not self._logged_in():
-                    self._login_page()
-                elif path == "/admin/admin/dashboard/index/key/d4sh/":
-                    self._send(
-                        200,
-                        '<nav><a href="'
-                        + base
-                        + 'admin/admin/integration/index/key/9r1d/">Integrations</a></nav>'
-                        "<h1>Dashboard</h1>",
-                    )
-                elif path == "/admin/tfa/tfa/index/key/7fa/":
-                    self._send(200, "<h1>Two-Factor Authentication</h1>")
-                elif path == "/admin/admin/integration/index/key/9r1d/":
-                    messages = ERROR_BLOCK.format(text=fake.grid_message) if fake.grid_message else ""
-                    fake.grid_message = None
-                    template = (
-                        base
-                        + "admin/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/key/t0k/"
-                    ).replace("/", "\\u002F")
-                    self._send(
-                        200,
-                        messages + '<script type="text/x-magento-init">{"*":{"integration":{'
-                        '"tokensExchangeUrl":"' + template + '"}}}</script>',
-                    )
-                elif m := re.fullmatch(
-                    r"/admin/admin/integration/tokensExchange/id/(\d+)/reauthorize/([01])/key/t0k/", path
-                ):
-                    fake.exchanges.append((int(m[1]), int(m[2]), self.headers.get("X-Requested-With")))
-                    if fake.endpoint_down:
-                        fake.grid_message = POST_TO_CONSUMER_FAILED
-                        self._send(302, "", {"Location": base + "admin/admin/integration/index/key/9r1d/"})
-                        return
-                    body = {
-                        "identity_link_url": "http://127.0.0.1:8099/identity",
-                        "oauth_consumer_key": "k" * 32,
-                        "popup_content": "<div/>",
-                    }
-                    self._send(200, json.dumps(body), {"Content-Type": "application/json"})
-                else:
-                    self._send(404, "not found")
+                self._serve("GET")
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                form = parse_qs(self.rfile.read(length).decode())
-                fake.login_posts.append(form)
-                good = (
-                    self.path == "/admin/"
-                    and form.get("form_key") == [FORM_KEY]
-                    and form.get("login[username]") == ["admin"]
-                    and form.get("login[password]") == [PASSWORD]
-                )
-                if not good:
-                    self._login_page(ERROR_BLOCK.format(text=BAD_LOGIN))
-                    return
-                target = (
-                    "admin/tfa/tfa/index/key/7fa/"
-                    if fake.two_factor
-                    else "admin/admin/dashboard/index/key/d4sh/"
-                )
-                self._send(
-                    302,
-                    "",
-                    {"Location": fake.base_url + target, "Set-Cookie": "admin=logged-in; path=/admin"},
-                )
+                self._serve("POST")
 
         self.server = LocalHTTPServer(Handler)
         self.base_url = self.server.base_url
+        self.origin = self.base_url.rstrip("/")
+
+    def rewrite(self, text: str, name: str) -> str:
+        for recorded, served in _encodings(self.origin):
+            text = text.replace(recorded, served)
+        if name in self.edit:
+            old, new = self.edit[name]
+            assert old in text, f"{old!r} is not in {name}: the edit no longer applies"
+            text = text.replace(old, new)
+        return text
+
+    def session(self) -> AdminSession:
+        return AdminSession(self.base_url, "admin", "admin", PASSWORD, timeout=5)
+
+    def paths(self, method: str = "GET") -> list[str]:
+        return [path for m, path, _, _ in self.requests if m == method]
 
     def close(self) -> None:
         self.server.close()
 
 
+KEYED_LOGIN = ("login_page", "login_ok_1_post", "login_ok_2_get", "integrations_grid")
+NOKEY_LOGIN = (
+    "nokey_login_page",
+    "nokey_login_ok_1_post",
+    "nokey_login_ok_2_get",
+    "nokey_login_ok_3_get",
+    "nokey_integrations_grid",
+)
+
+
 @pytest.fixture
-def admin() -> Iterator[FakeAdmin]:
-    fake = FakeAdmin()
-    yield fake
-    fake.close()
+def replay(request: pytest.FixtureRequest) -> Iterator[ReplayAdmin]:
+    names, edit = request.param if isinstance(request.param[0], tuple) else (request.param, None)
+    store = ReplayAdmin(*names, edit=edit)
+    yield store
+    store.close()
 
 
-def _session(fake: FakeAdmin, password: str = PASSWORD) -> AdminSession:
-    return AdminSession(fake.base_url, "admin", "admin", password, timeout=5)
+def scenario(*names: str, edit: dict[str, tuple[str, str]] | None = None) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("replay", [(names, edit)], indirect=True, ids=[names[-1]])
 
 
-def test_login_posts_form_key_and_lands_on_the_dashboard(admin: FakeAdmin) -> None:
-    with _session(admin) as session:
+# ---------- the pure parsers on the recorded pages ----------
+
+
+def test_unescape_js_decodes_every_escape_of_the_real_grid() -> None:
+    grid = recording("admin/integrations_grid.json").response.body
+    line = next(line for line in grid.splitlines() if "tokensExchange" in line)
+    assert "\\u003A" in line and "\\u002F" in line  # what defeated the slash-only decoder
+    decoded = unescape_js(line)
+    assert "\\u" not in decoded
+    assert (
+        "http://127.0.0.1:8180/admin/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/"
+        in (decoded)
+    )
+    assert unescape_js('{"u":"http:\\/\\/h\\/a"}') == '{"u":"http://h/a"}'
+
+
+@pytest.mark.parametrize(
+    ("grid", "expected"),
+    [
+        (
+            "admin/integrations_grid.json",
+            ORIGIN + "/admin/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/key/"
+            "9893ef19183afdaa482942e5a23fb6badb18eb33b8407b45fec126e4b9aca3f9/",
+        ),
+        (
+            "admin/nokey_integrations_grid.json",
+            ORIGIN + "/admin/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/",
+        ),
+    ],
+    ids=["keyed", "use_form_key_0"],
+)
+def test_tokens_exchange_template_is_read_from_the_real_grid(grid: str, expected: str) -> None:
+    page = recording(grid).response.body
+    assert is_integration_grid(page)
+    assert find_tokens_exchange_template(page) == expected
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "expected"),
+    [
+        (
+            "admin/login_ok_2_get.json",
+            ORIGIN + "/admin/admin/integration/index/key/"
+            "8008be126293413f72dc4f41eec5c14cf9d1f74e1fa6c0d8ddd293b638c9af3c/",
+        ),
+        ("admin/nokey_login_ok_3_get.json", ORIGIN + "/admin/admin/integration/"),
+    ],
+    ids=["keyed", "use_form_key_0"],
+)
+def test_grid_link_is_read_from_the_real_dashboard(dashboard: str, expected: str) -> None:
+    page = recording(dashboard).response.body
+    assert find_grid_url(page, "admin") == expected
+    assert find_grid_url(page, "backoffice") is None
+
+
+def test_login_page_form_key_and_error_texts_are_read_as_recorded() -> None:
+    page = recording("admin/login_page.json").response.body
+    assert is_login_page(page)
+    key = parse_form_key(page)
+    assert key and f"var FORM_KEY = '{key}'" in page
+    bad = recording("admin/login_bad_1_post.json").response.body
+    assert error_messages(bad) == [
+        "The account sign-in was incorrect or your account is disabled temporarily. "
+        "Please wait and try again later."
+    ]
+    failed = recording("admin/tokensExchange_nolistener_reauth0_2_get.json").response.body
+    assert error_messages(failed) == [POST_TO_CONSUMER_FAILED]
+
+
+# ---------- whole sessions against the replayed store ----------
+
+
+@scenario(*KEYED_LOGIN, "tokensExchange_reauth0", "tokensExchange_reauth1")
+def test_activation_on_the_real_admin_uses_the_grid_template(replay: ReplayAdmin) -> None:
+    with replay.session() as session:
         landing = session.login()
-    assert landing.endswith("/admin/admin/dashboard/index/key/d4sh/")
-    assert admin.login_posts[0]["form_key"] == [FORM_KEY]
+        assert "/admin/admin/dashboard/index/key/" in landing
+        first = session.tokens_exchange(1, reauthorize=False)
+        again = session.tokens_exchange(1, reauthorize=True)
+    assert first.consumer_key == RECORDED_KEY == again.consumer_key
+    assert first.identity_link_url == "http://127.0.0.1:18099/identity"
+    assert RECORDED_KEY not in repr(first)
+    login_form = next(form for method, _, _, form in replay.requests if method == "POST")
+    assert login_form["form_key"] == [parse_form_key(recording("admin/login_page.json").response.body)]
+    exchanges = [(path, headers) for _, path, headers, _ in replay.requests if "tokensExchange" in path]
+    assert [path.split("/key/")[0] for path, _ in exchanges] == [
+        "/admin/admin/integration/tokensExchange/id/1/reauthorize/0",
+        "/admin/admin/integration/tokensExchange/id/1/reauthorize/1",
+    ]
+    assert all(headers.get("X-Requested-With") == "XMLHttpRequest" for _, headers in exchanges)
 
 
-def test_tokens_exchange_uses_the_keyed_template_with_id_and_reauthorize(admin: FakeAdmin) -> None:
-    with _session(admin) as session:
+@scenario(*NOKEY_LOGIN, "nokey_tokensExchange_reauth0")
+def test_activation_with_secret_keys_off(replay: ReplayAdmin) -> None:
+    with replay.session() as session:
+        session.login()  # two hops: a relative Location: /admin/, then the dashboard
+        reply = session.tokens_exchange(1, reauthorize=False)
+    assert reply.consumer_key == RECORDED_KEY
+    assert "/admin/admin/integration/tokensExchange/id/1/reauthorize/0/" in replay.paths()
+
+
+@scenario(
+    *KEYED_LOGIN,
+    "tokensExchange_nolistener_reauth0_1_get",
+    "tokensExchange_nolistener_reauth0_2_get",
+)
+def test_undelivered_post_is_read_from_the_grid_the_redirect_json_names(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(ActivationPostFailed) as caught:
         session.login()
-        assert session.integration_grid_url().endswith("/admin/admin/integration/index/key/9r1d/")
-        reply = session.tokens_exchange(7, reauthorize=True)
-        session.tokens_exchange(7, reauthorize=False)
-    assert admin.exchanges == [(7, 1, "XMLHttpRequest"), (7, 0, "XMLHttpRequest")]
-    assert reply.identity_link_url == "http://127.0.0.1:8099/identity"
-    assert reply.consumer_key == "k" * 32 and "k" * 32 not in repr(reply)
+        session.tokens_exchange(1, reauthorize=False)
+    assert POST_TO_CONSUMER_FAILED in str(caught.value) and "endpoint_url" in str(caught.value)
+    assert replay.paths()[-1].startswith("/admin/admin/integration/index/key/")  # the _redirect target
 
 
-def test_two_factor_auth_is_a_typed_error_pointing_at_cli(admin: FakeAdmin) -> None:
-    admin.two_factor = True
-    with _session(admin) as session, pytest.raises(TwoFactorAuthRequired) as caught:
+@scenario(
+    *KEYED_LOGIN,
+    "tokensExchange_nolistener_noxhr_reauth0_1_get",
+    "tokensExchange_nolistener_noxhr_reauth0_2_get",
+)
+def test_undelivered_post_behind_a_plain_redirect(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(ActivationPostFailed):
         session.login()
-    assert "activation: cli" in str(caught.value) and "two-factor" in str(caught.value)
+        session.tokens_exchange(1, reauthorize=False)
 
 
-def test_bad_credentials_are_reported_without_the_password(admin: FakeAdmin) -> None:
-    with _session(admin, "wrong-password") as session, pytest.raises(AdminLoginFailed) as caught:
+# The recorded refusals were for a key of zeros: the grid hands the client that key here.
+TEMPLATE_KEY = "9893ef19183afdaa482942e5a23fb6badb18eb33b8407b45fec126e4b9aca3f9"
+ZERO_KEY = {"admin/integrations_grid.json": (TEMPLATE_KEY, "0" * 64)}
+
+
+@scenario(*KEYED_LOGIN, "tokensExchange_wrong_key", "grid_wrong_key_2_get", edit=ZERO_KEY)
+def test_refused_secret_key_on_tokens_exchange_is_named(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(AdminError) as caught:
+        session.login()
+        session.tokens_exchange(1, reauthorize=False)
+    assert "secret key" in str(caught.value) and "Magento_Integration::integrations" not in str(caught.value)
+
+
+@scenario(*KEYED_LOGIN, "tokensExchange_wrong_key_isAjax", edit=ZERO_KEY)
+def test_refusal_as_json_error_is_passed_on(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(AdminError, match="invalid Secret Key"):
+        session.login()
+        session.tokens_exchange(1, reauthorize=False)
+
+
+@scenario(
+    *KEYED_LOGIN,
+    edit={"admin/integrations_grid.json": ("tokensExchange\\u002Fid", "tokensSwap\\u002Fid")},
+)
+def test_a_grid_not_understood_is_reported_as_that_not_as_acl(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(AdminError) as caught:
+        session.login()
+        session.tokens_exchange_template()
+    message = str(caught.value)
+    assert "not understood" in message and "activation: cli" in message
+    assert "Magento_Integration::integrations" not in message
+
+
+@scenario("login_page", "login_ok_1_post", "login_ok_2_get", "grid_wrong_key_1_get", "grid_wrong_key_2_get")
+def test_grid_that_lands_on_the_dashboard_is_not_read_as_the_grid(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(AdminError) as caught:
+        session.login()
+        session._grid_url = replay.base_url + "admin/admin/integration/index/key/" + "0" * 64 + "/"
+        session.tokens_exchange_template()
+    assert "landed on /admin/admin/dashboard" in str(caught.value)
+
+
+@scenario("tfa_login_page", "tfa_login_ok_1_post", "tfa_login_ok_2_get", "tfa_login_ok_3_get")
+def test_two_factor_auth_after_a_successful_password_login(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(TwoFactorAuthRequired) as caught:
+        session.login()
+    assert "activation: cli" in str(caught.value)
+    assert replay.paths()[-1].startswith("/admin/tfa/tfa/requestconfig/")
+
+
+@scenario("login_page", "login_bad_1_post")
+def test_wrong_password_is_reported_without_the_password(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(AdminLoginFailed) as caught:
         session.login()
     message = str(caught.value)
-    assert "admin_password" in message and "sign-in was incorrect" in message
-    assert "wrong-password" not in message
+    assert "sign-in was incorrect" in message and "admin_password" in message
+    assert PASSWORD not in message
 
 
-def test_undeliverable_post_is_reported_with_magentos_text(admin: FakeAdmin) -> None:
-    admin.endpoint_down = True
-    with _session(admin) as session, pytest.raises(ActivationPostFailed) as caught:
+@scenario("login_page", "captcha_right_password_no_captcha")
+def test_captcha_after_failed_logins_is_named(replay: ReplayAdmin) -> None:
+    with replay.session() as session, pytest.raises(AdminLoginFailed) as caught:
         session.login()
-        session.tokens_exchange(3, reauthorize=False)
-    assert POST_TO_CONSUMER_FAILED in str(caught.value)
-    assert "endpoint_url" in str(caught.value)
+    message = str(caught.value)
+    assert "CAPTCHA" in message and "activation: cli" in message
 
 
-def test_wrong_front_name_is_reported(admin: FakeAdmin) -> None:
-    session = AdminSession(admin.base_url, "backoffice", "admin", PASSWORD, timeout=5)
+@scenario("login_page")
+def test_wrong_front_name_is_reported(replay: ReplayAdmin) -> None:
+    session = AdminSession(replay.base_url, "backoffice", "admin", PASSWORD, timeout=5)
     with session, pytest.raises(AdminError, match="frontName"):
         session.login()
 
 
-def test_parsers_on_real_shaped_markup() -> None:
-    assert parse_form_key(LOGIN_PAGE.format(messages="", form_key="abc")) == "abc"
-    assert parse_form_key('<input value="xyz" type="hidden" name="form_key">') == "xyz"
-    assert error_messages(ERROR_BLOCK.format(text=BAD_LOGIN)) == [BAD_LOGIN]
-    page = '<a href="http://s.test/admin/admin/integration/index/key/0abc/">x</a>'
-    assert find_grid_url(page, "admin") == "http://s.test/admin/admin/integration/index/key/0abc/"
-    assert find_grid_url(page, "backend") is None
-    escaped = (
-        '"url":"https:\\/\\/s.test\\/admin\\/admin\\/integration\\/tokensExchange\\/id\\/:id'
-        '\\/reauthorize\\/:isReauthorize\\/key\\/ff00\\/"'
-    )
-    assert (
-        find_tokens_exchange_template(escaped)
-        == "https://s.test/admin/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/key/ff00/"
-    )
+def test_recorded_tokens_exchange_reply_is_the_json_the_client_reads() -> None:
+    reply = recording("admin/tokensExchange_reauth0.json")
+    assert list(reply.json()) == ["identity_link_url", "oauth_consumer_key", "popup_content"]
+    assert "\\/" in reply.response.body  # json_encode escapes slashes; .json() undoes it
+    assert json.loads(recording("admin/tokensExchange_nolistener_reauth0_1_get.json").response.body) == {
+        "_redirect": recording("admin/tokensExchange_nolistener_reauth0_2_get.json").url
+    }
