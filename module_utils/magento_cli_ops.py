@@ -5,8 +5,13 @@ Public API:
     build_argv(command, args, keep_generated) -> list[str]        setup:upgrade gets --keep-generated
     explain_failure(command, result) -> str                       C8.2 texts → cause and fix
     snapshot(db, site) -> dict                                    what setup:upgrade may change
+    observe(site, params) -> dict | None                          snapshot on a connection of its own,
+                                                                  closed before it returns (None: no DB)
     snapshot_changes(before, after) -> dict                       readable differences
     run_cli(params, command, args, keep_generated, enable_modules, timeout, check_mode) -> dict
+No DB connection is open while bin/magento runs: setup:upgrade ALTERs Magento's tables and would wait
+for the metadata lock of any transaction this module held (C8.6); and the "after" state is read on a
+new connection, so it sees what Magento committed.
 """
 
 from __future__ import annotations
@@ -145,11 +150,14 @@ def _enabled(site: Site, modules: list[str]) -> list[str]:
     return [m for m in modules if not config.get(m)]
 
 
-def _try_db(site: Site, params: SiteParams) -> Database | None:
+def observe(site: Site, params: SiteParams) -> dict[str, Any] | None:
+    """The snapshot, read on a connection that is closed again before this returns."""
     try:
-        return database_for(site.env(), params)
+        db = database_for(site.env(), params)
     except ModuleFailure:
         return None
+    with db:
+        return snapshot(db, site)
 
 
 def run_cli(
@@ -214,23 +222,21 @@ def run_cli(
         if check_mode:
             # setup:upgrade's effect is only known by running it; --dry-run=1 is not trusted to write nothing.
             return _result(argv, None, True, modules_enabled=to_enable, would_run=True)
-        db = _try_db(site, params)
-        before = snapshot(db, site) if db else None
+        before = observe(site, params)
         enable_res = run([CLI_MODULE_ENABLE, *to_enable]) if to_enable else None
         res = run(argv)
-        changes: dict[str, Any] = {}
-        if db is not None and before is not None:
-            changes = snapshot_changes(before, snapshot(db, site))
-            db.close()
+        after = observe(site, params) if before is not None else None
+        changes: dict[str, Any] = snapshot_changes(before, after) if before and after else {}
         if to_enable:
             changes["modules_enabled"] = sorted(set(changes.get("modules_enabled", [])) | set(to_enable))
-        changed = bool(changes) if db is not None else True
+        observed = after is not None
+        changed = bool(changes) if observed else True
         return _result(
             argv,
             res,
             changed,
             changes=changes,
-            observed=db is not None,
+            observed=observed,
             module_enable_stdout=enable_res.stdout if enable_res else None,
         )
 

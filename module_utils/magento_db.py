@@ -7,13 +7,15 @@ Public API (stable):
         query(sql, params=()) -> list[dict]   parameterised SELECT (use %s placeholders)
         execute(sql, params=()) -> int     parameterised write; returns affected rows
         transaction() -> context manager   commit on success, rollback on any error
-        refresh()                          end the read snapshot: the next SELECT sees other sessions'
-                                           commits (not inside transaction())
+        in_transaction -> bool             a transaction() block is open
         close()
         host, port                         what it connected to (safe to print)
     database_for(env: EnvConfig, params: SiteParams) -> Database
 SQL names tables with db.t("oauth_token"); only table names are interpolated (validated prefix),
 values always go as parameters.
+The connection is in autocommit: a read holds no transaction (and so no metadata lock) after it
+returns, and sees what Magento committed meanwhile. Writes go in transaction() blocks. setup:upgrade
+ALTERs Magento's tables and waits (lock_wait_timeout: a day) for any transaction that read them (C8.6).
 Connection errors become ModuleFailure naming host, port and the fix, never the password.
 """
 
@@ -69,7 +71,7 @@ class Database:
             "database": env.db_name,
             "charset": "utf8mb4",
             "connect_timeout": connect_timeout,
-            "autocommit": False,
+            "autocommit": True,
         }
         if HAS_PYMYSQL:
             kwargs["cursorclass"] = pymysql.cursors.DictCursor
@@ -121,12 +123,9 @@ class Database:
             self._in_transaction = False
         self.conn.commit()
 
-    def refresh(self) -> None:
-        """End the open read snapshot (no autocommit, REPEATABLE READ), so the next SELECT sees what
-        other sessions (Magento) committed meanwhile. Only reads are pending outside transaction()."""
-        if self._in_transaction:
-            raise RuntimeError("refresh() inside transaction() would end it: refresh before or after")
-        self.conn.rollback()
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
 
     def close(self) -> None:
         try:

@@ -568,7 +568,6 @@ class _Handshake:
     def wait_external(self) -> None:
         deadline = time.monotonic() + self.opts.listen_timeout
         while True:
-            self.db.refresh()
             integ = self._integration()
             rows = token_rows(self.db, self.consumer_id)
             if integ.status == STATUS_ACTIVE and any(r.type == TOKEN_TYPE_ACCESS for r in rows):
@@ -658,7 +657,6 @@ class _Handshake:
             if session is not None:
                 session.close()
         self.result["changed"] = True
-        self.db.refresh()
         self.integration = self._integration()
         self.rows = token_rows(self.db, self.consumer_id)
         return self.finish(activation=method, reauthorized=reauthorize, reason=reason)

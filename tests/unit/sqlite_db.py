@@ -44,7 +44,6 @@ class SqliteDatabase:
         self.conn.create_function("UNIX_TIMESTAMP", 1, _unix_timestamp)
         self.conn.executescript(SCHEMA.format(p=prefix))
         self.statements: list[str] = []
-        self.refreshes = 0
 
     def t(self, name: str) -> str:
         return f"`{self.prefix}{name}`"
@@ -67,12 +66,6 @@ class SqliteDatabase:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
-
-    def refresh(self) -> None:
-        # Autocommit: no read snapshot to end. Like magento_db.Database, refuse inside a transaction.
-        if self.conn.in_transaction:
-            raise RuntimeError("refresh() inside transaction() would end it")
-        self.refreshes += 1
 
     def insert(self, table: str, **row: Any) -> None:
         cols = ", ".join(f"`{c}`" for c in row)

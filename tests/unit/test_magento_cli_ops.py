@@ -232,3 +232,61 @@ def test_bad_input_is_refused_before_anything_runs(root, command, args, enable, 
         run(root, command, args, enable=enable)
     assert fix in err.value.message
     assert calls(root) == []
+
+
+# -- run_cli setup:upgrade: no connection open while bin/magento runs (C8.6) ---------------------------
+
+
+class TrackedDatabase:
+    """A connection to the shared SQLite store that counts itself open until close()."""
+
+    open_now = 0
+
+    def __init__(self, store: SqliteDatabase) -> None:
+        self.store = store
+        TrackedDatabase.open_now += 1
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+    def close(self) -> None:
+        TrackedDatabase.open_now -= 1
+
+    def __enter__(self) -> TrackedDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class UpgradingSite(ConfigSite):
+    """bin/magento setup:upgrade as a real 2.4.7 runs it: it recreates the integration (C3.2). It
+    records how many of the module's connections were open while it ran."""
+
+    def __init__(self, store: SqliteDatabase) -> None:
+        super().__init__({"Acme_Sync": True})
+        self.store = store
+        self.open_during: list[int] = []
+
+    def env(self) -> object:
+        return object()
+
+    def cli(self, argv: list[str], timeout: int = 600) -> CommandResult:
+        self.open_during.append(TrackedDatabase.open_now)
+        self.store.conn.execute("DELETE FROM integration")
+        self.store.insert("integration", integration_id=2, name="Acme Sync", status=2, consumer_id=6)
+        return result(0, "Nothing to import.\n")
+
+
+def test_setup_upgrade_runs_with_no_connection_open_and_reads_after_it(monkeypatch) -> None:
+    store = SqliteDatabase()
+    store.insert("integration", integration_id=1, name="Acme Sync", status=1, consumer_id=5, setup_type=1)
+    site = UpgradingSite(store)
+    monkeypatch.setattr(ops, "site_from_params", lambda params: site)
+    monkeypatch.setattr(ops, "database_for", lambda env, params: TrackedDatabase(store))
+    params = SiteParams(magento_root="/srv", runner="local")
+    out = ops.run_cli(params, "setup:upgrade", [], True, [], 30, False)
+    assert site.open_during == [0]  # a transaction held here would block its ALTER TABLE for a day
+    assert TrackedDatabase.open_now == 0
+    assert out["observed"] is True and out["changed"] is True
+    assert out["changes"] == {"integrations_recreated": ["Acme Sync"]}  # read after the command

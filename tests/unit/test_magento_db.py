@@ -118,7 +118,7 @@ def test_host_port_override_wins_over_the_env_php_socket() -> None:
     overridden = fake_db(env=env(socket_path="/run/mysqld/mysqld.sock"), host="127.0.0.1", port=3307)
     assert (overridden.conn.kwargs["host"], overridden.conn.kwargs["port"]) == ("127.0.0.1", 3307)
     assert "unix_socket" not in overridden.conn.kwargs
-    assert overridden.conn.kwargs["autocommit"] is False
+    assert overridden.conn.kwargs["autocommit"] is True  # reads hold no lock (C8.6)
 
 
 def closed_port() -> int:
@@ -152,19 +152,10 @@ def test_access_denied_is_named_without_the_password() -> None:
     assert PASSWORD not in err.value.message + "".join(traceback.format_exception(err.value))
 
 
-def test_refresh_ends_the_read_snapshot() -> None:
+def test_in_transaction_is_true_only_inside_the_block() -> None:
     db = fake_db()
     db.query("SELECT 1", ())
-    db.refresh()
-    assert [c[0] for c in db.conn.calls] == ["execute", "rollback"]
-
-
-def test_refresh_inside_a_transaction_is_refused_and_the_transaction_rolled_back() -> None:
-    db = fake_db()
-    with pytest.raises(RuntimeError, match="inside transaction"):
-        with db.transaction():
-            db.execute("DELETE FROM x", ())
-            db.refresh()
-    assert [c[0] for c in db.conn.calls] == ["begin", "execute", "rollback"]
-    db.refresh()  # allowed again once the transaction is over
-    assert db.conn.calls[-1] == ("rollback",)
+    assert not db.in_transaction  # autocommit: a read leaves nothing open (C8.6)
+    with db.transaction():
+        assert db.in_transaction
+    assert not db.in_transaction
