@@ -4,8 +4,9 @@ Public API (stable):
     class Token(token, secret)                          request or access token; repr hides both
     class OAuthProblem(Exception)                       an ``oauth_problem=`` reply (C6.4): status, problem,
                                                         endpoint, hint, clause
-    class RestError(Exception)                          a REST error reply (C7.2): status, message,
-                                                        parameters, hint, clause, path
+    class RestError(Exception)                          a REST error reply (C7.2): status, path,
+                                                        magento_message (raw), parameters, text
+                                                        (placeholders filled), trace, hint, clause
     class OAuthTransportError(Exception)                Magento could not be reached
     request_token(base_url, consumer_key, consumer_secret, *, timeout, verify) -> Token
     access_token(base_url, consumer_key, consumer_secret, request: Token, verifier, *, timeout, verify)
@@ -15,6 +16,7 @@ Public API (stable):
     probe(base_url, path, credentials, *, timeout, verify) -> int   200, or raises RestError
     problem_hint(problem) -> (hint, clause)             the hint for one C6.4 text
     rest_error_hint(message) -> (hint, clause)          the hint for one C7.2 message
+    fill_placeholders(message, parameters) -> str       Magento's %name / %1 filled from parameters
     parse_token_reply(status, body, endpoint) -> Token  raises OAuthProblem for an error reply
 
 Every request is signed with HMAC-SHA256 (C6.2), parameters in the ``Authorization: OAuth`` header only
@@ -140,9 +142,11 @@ _PROBLEM_HINTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     ),
     (
         re.compile(r"^Specified token does not exist$"),
-        "Magento no longer knows this token: the rows were deleted (a token purge or reauthorization ran "
-        "meanwhile): run the handshake again, one run at a time",
-        "C6.6",
+        "Magento has no request token of this value: it was already exchanged for an access token (a "
+        "second /oauth/token/access with the same request token, e.g. a retry after a lost reply, gets "
+        "this) or the rows were deleted (a token purge or reauthorization ran meanwhile): run the whole "
+        "handshake again, activation first, exchanging each request token once, one run at a time",
+        "C6.4",
     ),
     (
         re.compile(r"^Token verifier and verifier token do not match$"),
@@ -155,22 +159,48 @@ _PROBLEM_HINTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "the oauth_verifier is not 32 characters: use the verifier exactly as Magento posted it",
         "C6.4",
     ),
-    (
-        re.compile(r'^"(?P<name>[^"]+)" is required\. Enter and try again\.?$'),
-        "a required OAuth parameter did not reach Magento: the web server or proxy in front of Magento "
-        "must pass the Authorization header through to PHP (e.g. CGIPassAuth on, or fastcgi_param "
-        "HTTP_AUTHORIZATION)",
-        "C6.1",
-    ),
 )
+
+# C6.4 missing parameters: one reads '"oauth_consumer_key" is required. Enter and try again.'; with no
+# Authorization header at all Magento joins one message per parameter with ", " (the last without a period).
+_MISSING_ONE = r'"[^"]+" is required\. Enter and try again'
+_MISSING_PARAMETERS = re.compile(rf"^{_MISSING_ONE}(?:, {_MISSING_ONE})*\.?$")
+_MISSING_NAME = re.compile(r'"([^"]+)" is required')
+# What Magento demands on every OAuth request (C6.5); all of them missing means no header reached PHP.
+_ALWAYS_REQUIRED = frozenset(
+    {"oauth_consumer_key", "oauth_signature", "oauth_signature_method", "oauth_nonce", "oauth_timestamp"}
+)
+
+
+def _missing_parameters_hint(problem: str) -> tuple[str, str] | None:
+    if not _MISSING_PARAMETERS.match(problem):
+        return None
+    names = _MISSING_NAME.findall(problem)
+    listed = ", ".join(names)
+    if _ALWAYS_REQUIRED <= set(names):
+        return (
+            f"no OAuth parameter reached Magento ({listed} missing): the web server or proxy in front of "
+            "PHP dropped the Authorization header; pass it through (Apache: CGIPassAuth On; nginx/FastCGI: "
+            "fastcgi_param HTTP_AUTHORIZATION $http_authorization) and check that no proxy strips it",
+            "C6.1",
+        )
+    return (
+        f"the Authorization header reached Magento without a value for {listed}: the consumer key, token "
+        "or verifier given to the client was empty or left out: use the values Magento posted to the "
+        "endpoint, in full",
+        "C6.4",
+    )
+
 
 # C7.2 REST error messages, with cause and fix. (pattern, hint, clause)
 _REST_HINTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (
         re.compile(r"^The consumer isn't authorized to access %resources\.$"),
-        "the integration is not active (status must be 1, C7.1) or its ACL does not grant the route's "
-        "resource (listed in parameters.resources, C4.3): grant it in the integration's configuration "
-        "and reinstall, or probe a route it is granted",
+        "the call did not come from an active integration granted the resource named: its ACL lacks it "
+        "(grant it in the integration's configuration and reinstall, or probe a route it is granted, "
+        "C4.3), or the integration is not active (status must be 1, C7.1), or no OAuth signature reached "
+        "Magento (a proxy dropped the Authorization header, or a Bearer token was sent: Magento answers "
+        "both like an anonymous call, C7.3)",
         "C7.2",
     ),
     (
@@ -184,7 +214,48 @@ _REST_HINTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "the access token was deleted (by a reauthorization or a token purge): run the handshake again",
         "C7.2",
     ),
+    (
+        re.compile(r"^Signature method %1 is not supported$"),
+        "Magento accepts only HMAC-SHA256 signatures (C6.2): sign with HMAC-SHA256 (something between "
+        "this client and Magento rewrote the Authorization header)",
+        "C7.2",
+    ),
+    (
+        re.compile(r'^"%fieldName" is required\. Enter and try again\.?$'),
+        "the route needs the query parameter named: list routes such as /V1/orders need searchCriteria: "
+        "set probe_path to e.g. /V1/orders?searchCriteria[pageSize]=1",
+        "C7.4",
+    ),
+    (
+        re.compile(r"^Request does not match any route\.$"),
+        "Magento has no REST route for this method and path: set probe_path to a GET route of an enabled "
+        "module, starting at /V1/ (without /rest), e.g. /V1/orders?searchCriteria[pageSize]=1",
+        "C7.4",
+    ),
 )
+
+# Magento's %name / %1 placeholders (Magento\Framework\Phrase): a name for an object of parameters, a
+# 1-based position for a list.
+_PLACEHOLDER = re.compile(r"%(\w+)")
+
+
+def fill_placeholders(message: str, parameters: Any) -> str:
+    """Magento's message with ``%name`` (parameters an object) or ``%1`` (a list) replaced; others kept."""
+    if isinstance(parameters, dict):
+        values = {str(k): v for k, v in parameters.items()}
+    elif isinstance(parameters, list):
+        values = {str(i): v for i, v in enumerate(parameters, start=1)}
+    else:
+        return message
+
+    def one(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if value is None:
+            return match.group(0)
+        return value if isinstance(value, str) else json.dumps(value)
+
+    return _PLACEHOLDER.sub(one, message)
+
 
 _GENERIC_PROBLEM_HINT = (
     "Magento refused the OAuth request with a problem this module does not know: check the store's "
@@ -199,7 +270,7 @@ def problem_hint(problem: str) -> tuple[str, str]:
     for pattern, hint, clause in _PROBLEM_HINTS:
         if pattern.match(problem):
             return hint, clause
-    return _GENERIC_PROBLEM_HINT
+    return _missing_parameters_hint(problem) or _GENERIC_PROBLEM_HINT
 
 
 def rest_error_hint(message: str) -> tuple[str, str]:
@@ -226,23 +297,25 @@ class OAuthProblem(Exception):
 
 
 class RestError(Exception):
-    """A signed REST call failed (C7.2). ``message`` is Magento's text, placeholders kept raw."""
+    """A signed REST call failed (C7.2). ``magento_message`` is Magento's text with its placeholders raw
+    (``%resources``, ``%1``), ``text`` the same with them filled from ``parameters`` (an object or a list).
+    ``trace`` is the developer-mode stack trace (a string, or None) and stays out of the message."""
 
-    def __init__(self, status: int, path: str, message: str, parameters: Any = None) -> None:
+    def __init__(
+        self, status: int, path: str, message: str, parameters: Any = None, trace: str | None = None
+    ) -> None:
         self.status = status
         self.path = path
         self.magento_message = message
         self.parameters = parameters
+        self.trace = trace
+        self.text = fill_placeholders(message, parameters)
         self.hint, self.clause = rest_error_hint(message)
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
-        detail = f" (parameters: {json.dumps(self.parameters)})" if self.parameters else ""
-        return (
-            f"GET {self.path} answered {self.status} '{self.magento_message}'{detail}: "
-            f"{self.hint} ({self.clause})"
-        )
+        return f"GET {self.path} answered {self.status} '{self.text}': {self.hint} ({self.clause})"
 
     @classmethod
     def from_response(cls, status: int, path: str, body: str) -> RestError:
@@ -252,7 +325,14 @@ class RestError(Exception):
         except ValueError:
             data = None
         if isinstance(data, dict) and isinstance(data.get("message"), str):
-            return cls(status, path, data["message"], data.get("parameters"))
+            trace = data.get("trace")
+            return cls(
+                status,
+                path,
+                data["message"],
+                data.get("parameters"),
+                trace if isinstance(trace, str) else None,
+            )
         return cls(status, path, (body or "").strip()[:200] or "(empty body)")
 
 

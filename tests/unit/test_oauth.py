@@ -189,10 +189,15 @@ C64_TEXTS = [
         "already exchanged",
         "C6.6",
     ),
-    (401, "Specified token does not exist", "deleted", "C6.6"),
+    (401, "Specified token does not exist", "already exchanged", "C6.4"),
     (401, "Token verifier and verifier token do not match", "newer verifier", "C5.3"),
     (401, "Verifier is not the correct length", "32 characters", "C6.4"),
-    (400, '"oauth_consumer_key" is required. Enter and try again', "Authorization header", "C6.1"),
+    (
+        400,
+        '"oauth_consumer_key" is required. Enter and try again.',
+        "without a value for oauth_consumer_key",
+        "C6.4",
+    ),
 ]
 
 
@@ -259,10 +264,12 @@ def test_probe_raises_rest_error_with_magento_message_and_hint(
         assert secret not in str(error)
 
 
-def test_rest_error_keeps_resources_parameter_raw() -> None:
+def test_rest_error_fills_the_resources_placeholder_and_keeps_the_raw_text() -> None:
     error = RestError.from_response(401, "/V1/x", C72_BODIES[0][0])
     assert error.parameters == {"resources": "Magento_Sales::actions_view"}
-    assert "%resources" in str(error) and "Magento_Sales::actions_view" in str(error)
+    assert error.magento_message == "The consumer isn't authorized to access %resources."
+    assert error.text == "The consumer isn't authorized to access Magento_Sales::actions_view."
+    assert "%resources" not in str(error) and error.text in str(error)
 
 
 def test_probe_returns_200(store: FakeStore) -> None:
