@@ -80,10 +80,17 @@ options:
         default: 127.0.0.1
     listen_port:
         description:
-            - Port the listener binds. Default, the port of the integration's endpoint_url. C(0) picks a
-              free port
-              (useful only behind a port forward).
+            - Port the listener binds. Default, the port of the integration's endpoint_url.
+            - Another port is an error (in check mode too, so before the role purges any token), since
+              Magento's POST goes to endpoint_url and would never arrive; unless O(listen_port_forwarded).
+            - C(0) picks a free port (only with O(listen_port_forwarded)).
         type: int
+    listen_port_forwarded:
+        description:
+            - Set it when a port forward (for example C(ssh -R)) takes what the store sends to the
+              endpoint_url's port to O(listen_port); the check that the two ports are the same is skipped.
+        type: bool
+        default: false
     listen_timeout:
         description: Seconds to wait for Magento's POST (or, with O(endpoint=external), for status 1).
         type: int

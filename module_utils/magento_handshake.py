@@ -99,6 +99,7 @@ HANDSHAKE_OPTIONS: dict[str, dict[str, Any]] = {
     "endpoint": {"type": "str", "default": "self", "choices": ["self", "external"]},
     "listen_address": {"type": "str", "default": "127.0.0.1"},
     "listen_port": {"type": "int"},
+    "listen_port_forwarded": {"type": "bool", "default": False},
     "listen_timeout": {"type": "int", "default": 30},
     "reauthorize": {"type": "str", "default": "auto", "choices": ["auto", "yes", "no"]},
     "probe_path": {"type": "str", "default": DEFAULT_PROBE_PATH},
@@ -116,6 +117,7 @@ class HandshakeOptions:
     endpoint: str = "self"
     listen_address: str = "127.0.0.1"
     listen_port: int | None = None
+    listen_port_forwarded: bool = False
     listen_timeout: int = 30
     reauthorize: str = "auto"
     probe_path: str = DEFAULT_PROBE_PATH
@@ -299,18 +301,19 @@ class _Handshake:
             return
         parts = urlsplit(integ.endpoint)
         endpoint_port = parts.port or (443 if parts.scheme == "https" else 80)
-        if self.opts.listen_port is None:
-            self.listen_port = endpoint_port
-        else:
-            self.listen_port = self.opts.listen_port
-            if self.listen_port not in (0, endpoint_port):
-                self.warnings.append(
-                    f"the integration's endpoint_url {integ.endpoint} uses port {endpoint_port} but the "
-                    "listener "
-                    f"binds {self.opts.listen_address}:{self.listen_port}: the POST reaches the listener "
-                    "only "
-                    "through a port forward"
-                )
+        self.listen_port = endpoint_port if self.opts.listen_port is None else self.opts.listen_port
+        if self.listen_port != endpoint_port and not self.opts.listen_port_forwarded:
+            # Magento posts to endpoint_url: a listener elsewhere gets nothing, and the run would fail
+            # after the role purged the tokens. So this is an error, in check mode too (before the purge).
+            raise ModuleFailure(
+                f"the integration's endpoint_url {integ.endpoint} uses port {endpoint_port} but the listener "
+                f"would bind {self.opts.listen_address}:{self.listen_port}, where Magento's POST never "
+                f"arrives: leave listen_port unset (it defaults to {endpoint_port}), point endpoint_url at "
+                f"port {self.listen_port}, or set listen_port_forwarded when a port forward really maps "
+                "one to the other",
+                endpoint_port=endpoint_port,
+                listen_port=self.listen_port,
+            )
         if parts.scheme == "https":
             raise ModuleFailure(
                 f"endpoint_url {integ.endpoint} is https: the listener speaks plain http: point "
@@ -647,6 +650,10 @@ class _Handshake:
             self.preflight_listener()
         if self.check_mode:
             method = self.resolve_activation()
+            if method == "admin":
+                # The role purges the tokens after this check: prove now that the Admin login works and
+                # its grid is understood, or a failure there would leave the integration without tokens.
+                self.admin_login().close()
             self.result["changed"] = True
             return self.finish(activation=method, reauthorized=reauthorize, reason=reason)
         method = self.resolve_activation()

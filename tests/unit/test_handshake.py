@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 import requests
 from ansible.module_utils import magento_handshake as hs
-from ansible.module_utils.magento_admin import ActivationPostFailed
+from ansible.module_utils.magento_admin import ActivationPostFailed, AdminError
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_credentials import Credentials, read_credentials
 from ansible.module_utils.magento_handshake import (
@@ -324,16 +324,35 @@ def test_busy_listener_port_fails_in_check_mode_before_anything_happens(stack: d
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
+        stack["db"].execute(f"UPDATE integration SET endpoint='http://127.0.0.1:{port}/endpoint'")
         before = stack["db"].query("SELECT * FROM oauth_token")
         with pytest.raises(ModuleFailure, match=f"cannot listen on 127.0.0.1:{port}"):
-            _run(stack, check=True, listen_port=port)
+            _run(stack, check=True)
     assert stack["store"].activations == [] and stack["db"].query("SELECT * FROM oauth_token") == before
 
 
 def test_listener_port_not_reached_names_the_fix(stack: dict[str, Any]) -> None:
     stack["db"].execute("UPDATE integration SET endpoint='http://127.0.0.1:9/endpoint'")
     with pytest.raises(ModuleFailure, match="could not deliver the activation POST"):
-        _run(stack, listen_port=0)
+        _run(stack, listen_port=0, listen_port_forwarded=True)
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_listener_port_other_than_endpoint_urls_fails_before_anything_happens(
+    stack: dict[str, Any], check: bool
+) -> None:
+    """Magento posts to endpoint_url's port: a listener on another port would wait in vain after the
+    role purged the tokens (seen on a real 2.4.7 store). The check-mode run, before the purge, stops."""
+    endpoint = stack["db"].query("SELECT endpoint FROM integration")[0]["endpoint"]
+    endpoint_port = urlsplit(endpoint).port
+    before = stack["db"].query("SELECT * FROM oauth_token")
+    with pytest.raises(ModuleFailure) as caught:
+        _run(stack, check=check, listen_port=endpoint_port + 1)
+    message = caught.value.message
+    assert f"uses port {endpoint_port}" in message and f"127.0.0.1:{endpoint_port + 1}" in message
+    assert "leave listen_port unset" in message
+    assert stack["store"].activations == [] and stack["db"].query("SELECT * FROM oauth_token") == before
+    assert not stack["path"].exists()
 
 
 class _PostFailsSession:
@@ -449,3 +468,33 @@ def test_redacted_diff_shows_keys_never_values() -> None:
         assert value not in text
     assert "access_token: (new secret)" in diff["after"] and "consumer_key: (secret)" in diff["after"]
     assert "obtained_at: t2" in diff["after"] and "obtained_at: t1" in diff["before"]
+
+
+class _GridNotUnderstoodSession(_PostFailsSession):
+    """Logs in, but the grid is not one this module can read (the real 2.4.7 escaping defeated it)."""
+
+    logins = 0
+
+    def login(self) -> None:
+        _GridNotUnderstoodSession.logins += 1
+
+    def tokens_exchange_template(self) -> str:
+        raise AdminError("the integration grid at /admin/admin/integration/index was not understood")
+
+
+def test_check_mode_proves_the_admin_grid_before_the_role_purges_tokens(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role's check-mode run is the last step before the token purge: an Admin activation that
+    cannot work must stop there, with the live tokens untouched (a real 2.4.7 store lost them)."""
+    monkeypatch.setattr(hs, "AdminSession", _GridNotUnderstoodSession)
+    base_url = stack["store"].base_url
+    sp = SiteParams(runner="local", base_url=base_url, http_timeout=5, admin_username="a", admin_password="p")
+    options = HandshakeOptions(
+        integration=NAME, activation="admin", credentials_path=str(stack["path"]), listen_timeout=5
+    )
+    before = stack["db"].query("SELECT * FROM oauth_token")
+    with pytest.raises(ModuleFailure, match="not understood"):
+        run_handshake(sp, options, check_mode=True)
+    assert _GridNotUnderstoodSession.logins == 1
+    assert stack["store"].activations == [] and stack["db"].query("SELECT * FROM oauth_token") == before
