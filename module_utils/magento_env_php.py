@@ -10,7 +10,8 @@ Public API (stable):
     parse_php_return(text: str) -> Any          the value of the file's ``return`` statement
     parse_php_value(text: str) -> Any           one PHP literal
     @dataclass EnvConfig                         db_host, db_port, db_name, db_username, db_password,
-                                                 table_prefix, backend_frontname, crypt_key
+                                                 table_prefix, backend_frontname, crypt_key, db_socket,
+                                                 mage_mode (``MAGE_MODE``: developer, production, ...)
         EnvConfig.from_array(data) -> EnvConfig
         EnvConfig.facts() -> dict                everything but password and crypt key
     parse_env_php(text: str) -> EnvConfig
@@ -297,6 +298,7 @@ class EnvConfig:
     backend_frontname: str | None = None
     crypt_key: str | None = field(default=None, repr=False)
     db_socket: str | None = None
+    mage_mode: str | None = None
 
     @classmethod
     def from_array(cls, data: Any) -> EnvConfig:
@@ -312,6 +314,7 @@ class EnvConfig:
         prefix = _get(data, "db", "table_prefix")
         frontname = _get(data, "backend", "frontName")
         key = _get(data, "crypt", "key")
+        mode = data.get("MAGE_MODE")
         return cls(
             db_host=host,
             db_port=port,
@@ -322,6 +325,7 @@ class EnvConfig:
             backend_frontname=None if frontname is None else str(frontname),
             crypt_key=None if key is None else str(key),
             db_socket=socket,
+            mage_mode=None if mode is None else str(mode),
         )
 
     def facts(self) -> dict[str, Any]:
