@@ -10,12 +10,13 @@ PLAYBOOKS := $(wildcard playbooks/*.yml)
 step = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help setup venv docker base-image php lint test test-unit test-php test-twin test-integration \
-        molecule up down demo bench clean
+        molecule up down up-real down-real demo bench clean
 
 help:
 	@echo "make demo   - set up, start the sandbox stack, reinstall the example integration, say where the credentials went"
 	@echo "make test   - every gate and every test suite (what CI runs)"
 	@echo "make lint | test-unit | test-twin | test-integration | molecule | up | down | bench"
+	@echo "make up-real MAGENTO_CODEBASE=DIR | down-real [PURGE=true] - your own Magento tree in Docker (stack reintegrate-real)"
 
 setup: venv docker base-image php
 
@@ -63,6 +64,18 @@ up: setup
 
 down: venv
 	@ansible-playbook playbooks/down.yml
+
+# Your own Magento tree (after composer install) in Docker: flavor codebase, stack reintegrate-real on
+# 127.0.0.1:8180 (DB 3307), next to the sandbox. The first start runs setup:install (minutes).
+REAL_INVENTORY := playbooks/inventories/codebase/hosts.yml
+up-real: setup
+	$(call step,Real Magento stack from MAGENTO_CODEBASE=$(MAGENTO_CODEBASE) (playbooks/up.yml))
+	@if [ -z "$(MAGENTO_CODEBASE)" ]; then \
+	  echo "make up-real MAGENTO_CODEBASE=DIR: DIR is the root of your Magento tree (bin/magento, vendor/)" >&2; exit 2; fi
+	@MAGENTO_CODEBASE="$(MAGENTO_CODEBASE)" ansible-playbook -i $(REAL_INVENTORY) playbooks/up.yml
+
+down-real: venv
+	@ansible-playbook -i $(REAL_INVENTORY) playbooks/down.yml $(if $(filter true,$(PURGE)),-e magento_stack_purge=true)
 
 test-twin: up
 	$(call step,Twin fidelity tests (tests/twin))
