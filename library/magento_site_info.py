@@ -10,9 +10,10 @@ short_description: Preflight and doctor of a Magento site (reads only)
 description:
     - Reads C(app/etc/env.php) through O(runner) and returns its facts without the DB password or the
       encryption key (contract C1.2).
-    - Connects to the DB, GETs O(base_url) (clock skew against the store's HTTP Date header, C6.4), and
-      logs in to the Admin when O(admin_username) and O(admin_password) are given, detecting two-factor
-      auth (C5.2).
+    - Connects to the DB and GETs O(base_url) (clock skew against the store's HTTP Date header, C6.4).
+    - When the activation planned by O(activation) is the Admin's, logs in with O(admin_username) and
+      O(admin_password) and reads the integration grid's tokensExchange URL template, which is what
+      that activation needs, proven before anything is changed. Two-factor auth is detected (C5.2).
     - Reads C(oauth/consumer/enable_integration_as_bearer) (C7.3) and C(oauth/consumer/expiration_period)
       (C6.5, default 300).
     - Lists every integration with status, consumer id and the types of its token rows, and flags a wedged
@@ -34,6 +35,17 @@ options:
     integration:
         description: Name of the integration to focus on. Its problems are added to RV(problems).
         type: str
+    activation:
+        description:
+            - The activation the run will use, decided as M(magento_integration_handshake) decides it.
+              The Admin is logged in to only when it resolves to C(admin).
+            - C(auto) is C(cli) when the helper module Reintegrate_CliActivation is enabled or two-factor
+              auth is on, else C(admin) when admin credentials are given.
+            - C(cli) never logs in. Each Admin login is recorded, ends that user's other sessions and, when
+              it fails, counts toward Magento's CAPTCHA and account lock.
+        type: str
+        choices: [admin, cli, auto]
+        default: admin
     fail_on:
         description:
             - C(connection) fails the task when env.php cannot be read, the DB, O(base_url) or the Admin login
@@ -112,6 +124,10 @@ integrations:
     returned: when the DB was reached
     type: list
     elements: dict
+activation:
+    description: The activation O(activation) resolves to on this site (C(admin) or C(cli)).
+    returned: when env.php was read
+    type: str
 integration:
     description: The report of O(integration), null when it does not exist.
     returned: when O(integration) is given and the DB was reached
@@ -135,6 +151,7 @@ def argument_spec() -> dict:
     spec = site_argument_spec()
     spec.update(
         integration={"type": "str"},
+        activation={"type": "str", "default": "admin", "choices": ["admin", "cli", "auto"]},
         fail_on={"type": "str", "default": "connection", "choices": ["connection", "never"]},
     )
     return spec
@@ -147,7 +164,13 @@ def main() -> None:
     require_libraries(module, "magento_site_info", ALL_SITE_LIBRARIES)
     p = module.params
     try:
-        result = collect(site_params(p), p["integration"], p["fail_on"], check_mode=module.check_mode)
+        result = collect(
+            site_params(p),
+            p["integration"],
+            p["fail_on"],
+            check_mode=module.check_mode,
+            activation=p["activation"],
+        )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)
     exit_from(module, result)

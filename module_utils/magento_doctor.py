@@ -3,7 +3,9 @@
 Public API:
     clock_skew_seconds(date_header: str, now: datetime | None = None) -> float | None   local - server
     integration_report(db, integration, period) -> dict     status, consumer, token types, flags
-    collect(params, integration=None, fail_on="connection", check_mode=False) -> dict   the module result
+    collect(params, integration=None, fail_on="connection", check_mode=False, activation="admin") -> dict
+        the module result; logs in to the Admin (and reads the grid's tokensExchange template) only when
+        the planned activation is admin
 Nothing here writes; the Admin login (skipped in check mode) is the one step Magento records.
 Secrets (DB/admin password, crypt key, consumer key/secret, tokens) are never
 returned.
@@ -16,6 +18,7 @@ import email.utils
 from typing import Any
 
 from ansible.module_utils import magento_integrations as mi
+from ansible.module_utils.magento_activation import TWO_FACTOR_MODULE, planned_activation
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_contract import STATUS_ACTIVE, TOKEN_TYPE_ACCESS
 from ansible.module_utils.magento_db import Database, database_for
@@ -117,15 +120,22 @@ def _admin_check(params: SiteParams, front_name: str | None) -> dict[str, Any]:
             verify=params.validate_certs,
         ) as session:
             session.login()
+            # What the Admin activation needs, proven before any destructive step: the grid, and a
+            # tokensExchange template this module understands.
+            session.tokens_exchange_template()
     except TwoFactorAuthRequired as exc:
-        return {"ok": False, "two_factor_auth": True, "detail": str(exc)}
+        return {"ok": False, "two_factor_auth": True, "grid": False, "detail": str(exc)}
     except AdminError as exc:
-        raise ModuleFailure(str(exc)) from None
-    return {"ok": True, "two_factor_auth": False, "detail": None}
+        raise ModuleFailure(str(exc), admin_error=type(exc).__name__) from None
+    return {"ok": True, "two_factor_auth": False, "grid": True, "detail": None}
 
 
 def collect(
-    params: SiteParams, integration: str | None = None, fail_on: str = "connection", check_mode: bool = False
+    params: SiteParams,
+    integration: str | None = None,
+    fail_on: str = "connection",
+    check_mode: bool = False,
+    activation: str = "admin",
 ) -> dict[str, Any]:
     checks: dict[str, Any] = {}
     problems: list[str] = []
@@ -172,15 +182,26 @@ def collect(
     else:
         checks["http"] = {"ok": None, "detail": "base_url not given"}
 
-    if check_mode and env is not None:
+    enabled = {m: True for m in result.get("config_modules_enabled", [])}
+    two_factor = enabled.get(TWO_FACTOR_MODULE, False)
+    has_credentials = bool(params.admin_username and params.admin_password)
+    planned = planned_activation(activation, enabled, has_credentials)
+    result["activation"] = planned
+    if planned != "admin" and env is not None:
+        # Each login is recorded, ends the user's other sessions and counts toward the CAPTCHA (C5.2).
+        checks["admin_login"] = {
+            "ok": None,
+            "two_factor_auth": two_factor,
+            "detail": f"not needed: activation {planned}",
+        }
+    elif check_mode and env is not None:
         # A login writes admin_user.logdate and a session: check mode leaves Magento's tables alone.
-        two_factor = "Magento_TwoFactorAuth" in result.get("config_modules_enabled", [])
         checks["admin_login"] = {
             "ok": None,
             "two_factor_auth": two_factor,
             "detail": "not tried in check mode (a login is recorded by Magento); 2FA read from config.php",
         }
-    elif params.base_url and params.admin_username and params.admin_password and env is not None:
+    elif params.base_url and has_credentials and env is not None:
         try:
             checks["admin_login"] = _admin_check(params, env.backend_frontname)
             if checks["admin_login"]["two_factor_auth"]:

@@ -34,6 +34,7 @@ try:
     import requests
 except ImportError:
     requests = None  # type: ignore[assignment]
+from ansible.module_utils.magento_activation import HELPER_MODULE, TWO_FACTOR_MODULE, planned_activation
 from ansible.module_utils.magento_admin import (
     POST_TO_CONSUMER_FAILED,
     ActivationPostFailed,
@@ -78,11 +79,9 @@ from ansible.module_utils.magento_oauth import (
 )
 from ansible.module_utils.magento_site import Site, site_from_params
 
-HELPER_MODULE = "Reintegrate_CliActivation"
 HELPER_SRC = "magento/Reintegrate/CliActivation"
 CLI_ACTIVATE = "integration:activate"
 CLI_REAUTHORIZE = "--reauthorize"
-TWO_FACTOR_MODULE = "Magento_TwoFactorAuth"
 # docs/interfaces.md: texts of integration:activate (besides Magento's own POST_TO_CONSUMER_FAILED).
 CLI_NO_ENDPOINT = "has no endpoint URL or identity link URL"
 CLI_UNKNOWN = "does not exist."
@@ -347,19 +346,18 @@ class _Handshake:
         modules = self.site.config_modules()
         helper_on = modules.get(HELPER_MODULE) is True
         tfa_on = modules.get(TWO_FACTOR_MODULE) is True
+        has_credentials = bool(self.sp.admin_username and self.sp.admin_password)
         if wanted == "auto":
-            if helper_on:
-                return "cli"
-            if tfa_on:
+            if not helper_on and tfa_on:
                 raise ModuleFailure(
                     f"{TWO_FACTOR_MODULE} is enabled, so the Admin login cannot be automated, and "
                     f"{HELPER_MESSAGE_TAIL}"
                 )
-            if not (self.sp.admin_username and self.sp.admin_password):
+            if not helper_on and not has_credentials:
                 raise ModuleFailure(
                     f"activation: auto found no admin_username/admin_password and {HELPER_MESSAGE_TAIL}"
                 )
-            return "admin"
+            return planned_activation(wanted, modules, has_credentials)
         if wanted == "cli" and not helper_on:
             state = "disabled in app/etc/config.php" if HELPER_MODULE in modules else "not installed"
             raise ModuleFailure(
@@ -650,10 +648,6 @@ class _Handshake:
             self.preflight_listener()
         if self.check_mode:
             method = self.resolve_activation()
-            if method == "admin":
-                # The role purges the tokens after this check: prove now that the Admin login works and
-                # its grid is understood, or a failure there would leave the integration without tokens.
-                self.admin_login().close()
             self.result["changed"] = True
             return self.finish(activation=method, reauthorized=reauthorize, reason=reason)
         method = self.resolve_activation()

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 import requests
 from ansible.module_utils import magento_handshake as hs
-from ansible.module_utils.magento_admin import ActivationPostFailed, AdminError
+from ansible.module_utils.magento_admin import ActivationPostFailed
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_credentials import Credentials, read_credentials
 from ansible.module_utils.magento_handshake import (
@@ -468,33 +468,3 @@ def test_redacted_diff_shows_keys_never_values() -> None:
         assert value not in text
     assert "access_token: (new secret)" in diff["after"] and "consumer_key: (secret)" in diff["after"]
     assert "obtained_at: t2" in diff["after"] and "obtained_at: t1" in diff["before"]
-
-
-class _GridNotUnderstoodSession(_PostFailsSession):
-    """Logs in, but the grid is not one this module can read (the real 2.4.7 escaping defeated it)."""
-
-    logins = 0
-
-    def login(self) -> None:
-        _GridNotUnderstoodSession.logins += 1
-
-    def tokens_exchange_template(self) -> str:
-        raise AdminError("the integration grid at /admin/admin/integration/index was not understood")
-
-
-def test_check_mode_proves_the_admin_grid_before_the_role_purges_tokens(
-    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The role's check-mode run is the last step before the token purge: an Admin activation that
-    cannot work must stop there, with the live tokens untouched (a real 2.4.7 store lost them)."""
-    monkeypatch.setattr(hs, "AdminSession", _GridNotUnderstoodSession)
-    base_url = stack["store"].base_url
-    sp = SiteParams(runner="local", base_url=base_url, http_timeout=5, admin_username="a", admin_password="p")
-    options = HandshakeOptions(
-        integration=NAME, activation="admin", credentials_path=str(stack["path"]), listen_timeout=5
-    )
-    before = stack["db"].query("SELECT * FROM oauth_token")
-    with pytest.raises(ModuleFailure, match="not understood"):
-        run_handshake(sp, options, check_mode=True)
-    assert _GridNotUnderstoodSession.logins == 1
-    assert stack["store"].activations == [] and stack["db"].query("SELECT * FROM oauth_token") == before

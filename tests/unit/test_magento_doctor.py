@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from ansible.module_utils import magento_doctor as doctor
 from ansible.module_utils import magento_integrations as mi
+from ansible.module_utils.magento_common import SiteParams
 from ansible.module_utils.magento_doctor import clock_skew_seconds, integration_report
+from ansible.module_utils.magento_env_php import EnvConfig
+from replay_admin import ReplayAdmin
 from sqlite_db import SqliteDatabase
 
 NOW = dt.datetime(2024, 3, 5, 10, 0, 0, tzinfo=dt.UTC)
@@ -97,3 +101,78 @@ def test_report_never_carries_token_values_or_secrets() -> None:
     r = report(store(0, ["access", "verifier"]))
     text = repr(r)
     assert "k" * 32 not in text and "0" * 32 not in text and "0:3:x" not in text
+
+
+# -- the preflight's Admin check: only for an Admin activation, and it proves the grid -----------------
+
+
+class EnvOnlySite:
+    """A site whose env.php names the Admin frontName and whose DB is not reachable here."""
+
+    def __init__(self, modules: dict[str, bool]) -> None:
+        self.modules = modules
+
+    def env(self) -> EnvConfig:
+        return EnvConfig("127.0.0.1", 1, "magento", "magento", "pw", backend_frontname="admin")
+
+    def config_modules(self) -> dict[str, bool]:
+        return dict(self.modules)
+
+
+def _collect(monkeypatch, replay: ReplayAdmin, activation: str, modules: dict[str, bool]) -> dict:
+    monkeypatch.setattr(doctor, "site_from_params", lambda params: EnvOnlySite(modules))
+    params = SiteParams(
+        runner="local", base_url=replay.base_url, admin_username="admin", admin_password="pw", http_timeout=5
+    )
+    return doctor.collect(params, fail_on="never", activation=activation)
+
+
+GRID = ("login_page", "login_ok_1_post", "login_ok_2_get", "integrations_grid")
+
+
+@pytest.mark.parametrize(
+    ("activation", "modules", "planned"),
+    [
+        ("cli", {}, "cli"),
+        ("auto", {"Reintegrate_CliActivation": True}, "cli"),
+        ("auto", {"Magento_TwoFactorAuth": True}, "cli"),
+    ],
+)
+def test_no_admin_login_unless_the_activation_is_admin(monkeypatch, activation, modules, planned) -> None:
+    replay = ReplayAdmin(*GRID)
+    try:
+        out = _collect(monkeypatch, replay, activation, modules)
+    finally:
+        replay.close()
+    assert out["activation"] == planned
+    assert out["checks"]["admin_login"]["ok"] is None
+    assert [path for path in replay.paths() if path.startswith("/admin")] == []  # never logged in
+
+
+@pytest.mark.parametrize("activation", ["admin", "auto"])
+def test_admin_activation_is_proven_through_the_real_grid(monkeypatch, activation) -> None:
+    replay = ReplayAdmin(*GRID)
+    try:
+        out = _collect(monkeypatch, replay, activation, {})
+    finally:
+        replay.close()
+    assert out["activation"] == "admin"
+    assert out["checks"]["admin_login"] == {
+        "ok": True,
+        "two_factor_auth": False,
+        "grid": True,
+        "detail": None,
+    }
+    assert replay.paths()[-1].startswith("/admin/admin/integration/index/key/")
+
+
+def test_a_grid_not_understood_fails_the_preflight_not_the_activation(monkeypatch) -> None:
+    replay = ReplayAdmin(
+        *GRID, edit={"admin/integrations_grid.json": ("tokensExchange\\u002Fid", "tokensSwap\\u002Fid")}
+    )
+    try:
+        out = _collect(monkeypatch, replay, "admin", {})
+    finally:
+        replay.close()
+    assert out["checks"]["admin_login"]["ok"] is False
+    assert "not understood" in out["checks"]["admin_login"]["detail"] and out["ok"] is False
