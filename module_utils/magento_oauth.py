@@ -162,9 +162,10 @@ _PROBLEM_HINTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 )
 
 # C6.4 missing parameters: one reads '"oauth_consumer_key" is required. Enter and try again.'; with no
-# Authorization header at all Magento joins one message per parameter with ", " (the last without a period).
-_MISSING_ONE = r'"[^"]+" is required\. Enter and try again'
-_MISSING_PARAMETERS = re.compile(rf"^{_MISSING_ONE}(?:, {_MISSING_ONE})*\.?$")
+# Authorization header at all Magento joins one message per parameter with ", ", none with a period
+# (recorded on 2.4.7-p3). A period before each comma is accepted too.
+_MISSING_ONE = r'"[^"]+" is required\. Enter and try again\.?'
+_MISSING_PARAMETERS = re.compile(rf"^{_MISSING_ONE}(?:, {_MISSING_ONE})*$")
 _MISSING_NAME = re.compile(r'"([^"]+)" is required')
 # What Magento demands on every OAuth request (C6.5); all of them missing means no header reached PHP.
 _ALWAYS_REQUIRED = frozenset(
@@ -215,7 +216,8 @@ _REST_HINTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "C7.2",
     ),
     (
-        re.compile(r"^Signature method %1 is not supported$"),
+        # Magento sends the method as %1 with parameters ["HMAC-SHA1"] (recorded); filled in, the same.
+        re.compile(r"^Signature method (?:%1|\S+) is not supported$"),
         "Magento accepts only HMAC-SHA256 signatures (C6.2): sign with HMAC-SHA256 (something between "
         "this client and Magento rewrote the Authorization header)",
         "C7.2",

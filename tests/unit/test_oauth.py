@@ -218,6 +218,22 @@ def test_every_c64_problem_maps_to_a_hint(
     assert CONSUMER_KEY not in str(problem) and CONSUMER_SECRET not in str(problem)
 
 
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('"oauth_consumer_key" is required. Enter and try again', "without a value for oauth_consumer_key"),
+        (
+            '"oauth_token" is required. Enter and try again., "oauth_verifier" is required. Enter and try '
+            "again.",
+            "without a value for oauth_token, oauth_verifier",
+        ),
+    ],
+)
+def test_missing_parameter_texts_with_or_without_periods_get_the_same_hint(text: str, fragment: str) -> None:
+    problem = OAuthProblem(400, text, "/oauth/token/access")
+    assert fragment in problem.hint and problem.clause == "C6.4"
+
+
 def test_unknown_problem_gets_generic_hint_and_non_token_reply_is_a_problem() -> None:
     with pytest.raises(OAuthProblem) as unknown:
         parse_token_reply(500, "oauth_problem=Something+new", "/x")
@@ -270,6 +286,12 @@ def test_rest_error_fills_the_resources_placeholder_and_keeps_the_raw_text() -> 
     assert error.magento_message == "The consumer isn't authorized to access %resources."
     assert error.text == "The consumer isn't authorized to access Magento_Sales::actions_view."
     assert "%resources" not in str(error) and error.text in str(error)
+
+
+def test_signature_method_refusal_reads_the_same_with_the_method_filled_in() -> None:
+    raw = RestError(400, "/V1/x", "Signature method %1 is not supported", ["HMAC-SHA1"])
+    filled = RestError(400, "/V1/x", "Signature method HMAC-SHA1 is not supported")
+    assert raw.text == filled.text and raw.hint == filled.hint and "HMAC-SHA256" in raw.hint
 
 
 def test_probe_returns_200(store: FakeStore) -> None:
