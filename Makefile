@@ -10,13 +10,14 @@ PLAYBOOKS := $(wildcard playbooks/*.yml)
 step = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help setup venv docker base-image php lint test test-unit test-php test-twin test-integration \
-        molecule up down up-real down-real demo bench clean
+        molecule up down up-real down-real test-real demo bench clean
 
 help:
 	@echo "make demo   - set up, start the sandbox stack, reinstall the example integration, say where the credentials went"
 	@echo "make test   - every gate and every test suite (what CI runs)"
 	@echo "make lint | test-unit | test-twin | test-integration | molecule | up | down | bench"
 	@echo "make up-real MAGENTO_CODEBASE=DIR | down-real [PURGE=true] - your own Magento tree in Docker (stack reintegrate-real)"
+	@echo "make test-real MAGENTO_CODEBASE=DIR - the integration and playbook tests against that tree (not in make test)"
 
 setup: venv docker base-image php
 
@@ -76,6 +77,13 @@ up-real: setup
 
 down-real: venv
 	@ansible-playbook -i $(REAL_INVENTORY) playbooks/down.yml $(if $(filter true,$(PURGE)),-e magento_stack_purge=true)
+
+# The module integration tests and the playbook tests (tests/integration) against that real tree, in
+# every activation mode and both config formats; not part of `make test` (CI has no Magento tree).
+# Ends with one summary line; the playbook runs are tabled from .test-real/runs.jsonl.
+test-real: up-real
+	$(call step,Integration and playbook tests against the real Magento tree (stack reintegrate-real))
+	@MAGENTO_CODEBASE="$(MAGENTO_CODEBASE)" scripts/test-real.sh
 
 test-twin: up
 	$(call step,Twin fidelity tests (tests/twin))

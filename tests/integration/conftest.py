@@ -34,6 +34,9 @@ def _stack() -> dict[str, Any]:
         "container": os.environ.get("REINTEGRATE_APP_CONTAINER", "reintegrate-app"),
         "admin_username": os.environ.get("REINTEGRATE_ADMIN_USER", "admin"),
         "admin_password": os.environ.get("REINTEGRATE_ADMIN_PASSWORD", "Admin12345!"),
+        # The user bin/magento runs as in the app container ("": the container's; a codebase stack runs
+        # Magento as the tree's owner, so files it writes stay the user's).
+        "cli_user": os.environ.get("REINTEGRATE_CLI_USER", ""),
     }
 
 
@@ -72,6 +75,7 @@ def site_args(stack: dict[str, Any]) -> dict[str, Any]:
         "db_port": stack["db_port"],
         "admin_username": stack["admin_username"],
         "admin_password": stack["admin_password"],
+        **({"cli_user": stack["cli_user"]} if stack["cli_user"] else {}),
     }
 
 

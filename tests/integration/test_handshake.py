@@ -33,6 +33,7 @@ BASE_URL = os.environ.get("REINTEGRATE_BASE_URL", "http://127.0.0.1:8080/")
 DB_HOST = os.environ.get("REINTEGRATE_DB_HOST", "127.0.0.1")
 DB_PORT = int(os.environ.get("REINTEGRATE_DB_PORT", "3306"))
 CONTAINER = os.environ.get("REINTEGRATE_APP_CONTAINER", "reintegrate-app")
+CLI_USER = os.environ.get("REINTEGRATE_CLI_USER", "")
 MAGENTO_ROOT = "/var/www/html"
 NAME = "Itest Handshake"
 MODULE = "Itest_Handshake"
@@ -103,7 +104,7 @@ def app() -> Any:
         ["bin/magento", "module:enable", "Reintegrate_CliActivation", MODULE],
         ["bin/magento", "setup:upgrade", "--keep-generated"],
     ):
-        res = container.exec_run(argv, workdir=MAGENTO_ROOT)
+        res = container.exec_run(argv, workdir=MAGENTO_ROOT, user=CLI_USER)
         assert res.exit_code == 0, res.output.decode()[-2000:]
     return container
 
@@ -179,6 +180,7 @@ def _args(path: pathlib.Path, activation: str, **extra: Any) -> dict[str, Any]:
         "integration": NAME,
         "activation": activation,
         "credentials_path": str(path),
+        **({"cli_user": CLI_USER} if CLI_USER else {}),
         **extra,
     }
 
