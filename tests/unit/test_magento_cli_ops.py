@@ -12,6 +12,7 @@ import pytest
 from ansible.module_utils import magento_cli_ops as ops
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_site import CommandResult
+from recordings import cli_recording
 from sqlite_db import SqliteDatabase
 
 
@@ -290,3 +291,18 @@ def test_setup_upgrade_runs_with_no_connection_open_and_reads_after_it(monkeypat
     assert TrackedDatabase.open_now == 0
     assert out["observed"] is True and out["changed"] is True
     assert out["changes"] == {"integrations_recreated": ["Acme Sync"]}  # read after the command
+
+
+def test_recorded_config_show_failure_reads_as_one_sentence() -> None:
+    rec = cli_recording("cli/config_show_unknown_path.json")
+    msg = ops.explain_failure("config:show", result(rec["rc"], rec["stdout"], rec["stderr"]))
+    assert 'The "no/such/path" path doesn\'t exist. Verify and try again. Fix the cause' in msg
+    assert ".." not in msg
+
+
+def test_recorded_missing_role_failure_on_stdout_is_explained() -> None:
+    # Real 2.4.7: rc 1, stderr empty, the message glued to "Running schema recurring..." on stdout.
+    rec = cli_recording("cli/setup_upgrade_fails_missing_role.json")
+    assert rec["stderr"] == "" and rec["rc"] == 1
+    msg = ops.explain_failure("setup:upgrade", result(rec["rc"], rec["stdout"], rec["stderr"]))
+    assert "authorization_role row is missing" in msg and "(C8.2)" in msg
