@@ -28,6 +28,12 @@ class ModuleFailure(Exception):
         self.details = details
 
 
+# Seconds an HTTP request to the store may take. Generous on purpose: the first request after a cache
+# flush rebuilds Magento's caches (14 s on a 2-core 2.4.7 in developer mode, more while setup:upgrade
+# of another site runs); a store that is down fails at connect time anyway.
+DEFAULT_HTTP_TIMEOUT = 120
+
+
 def site_argument_spec() -> dict[str, dict[str, Any]]:
     """The shared site options (a fresh dict each call, so modules can extend it)."""
     return {
@@ -42,7 +48,7 @@ def site_argument_spec() -> dict[str, dict[str, Any]]:
         "admin_password": {"type": "str", "no_log": True},
         "db_host": {"type": "str"},
         "db_port": {"type": "int"},
-        "http_timeout": {"type": "int", "default": 30},
+        "http_timeout": {"type": "int", "default": DEFAULT_HTTP_TIMEOUT},
         "validate_certs": {"type": "bool", "default": True},
     }
 
@@ -63,7 +69,7 @@ class SiteParams:
     admin_password: str | None = field(default=None, repr=False)
     db_host: str | None = None
     db_port: int | None = None
-    http_timeout: int = 30
+    http_timeout: int = DEFAULT_HTTP_TIMEOUT
     validate_certs: bool = True
 
 
@@ -81,7 +87,7 @@ def site_params(params: dict[str, Any]) -> SiteParams:
         admin_password=params.get("admin_password"),
         db_host=params.get("db_host"),
         db_port=params.get("db_port"),
-        http_timeout=params.get("http_timeout") or 30,
+        http_timeout=params.get("http_timeout") or DEFAULT_HTTP_TIMEOUT,
         validate_certs=params.get("validate_certs", True),
     )
 
