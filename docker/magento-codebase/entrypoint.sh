@@ -27,7 +27,7 @@ rm -f "$FATAL_MARK" "$READY_MARK"
 fatal() {
     printf '%s\n' "$1" >&2
     printf '%s\n' "$1" >"$FATAL_MARK"
-    say "not serving; fix the cause above, then run the stack's up again (or docker restart this container)"
+    say "not serving; fix the cause, then run the stack's up again (or docker restart this container)"
     trap 'exit 0' TERM INT
     sleep infinity &
     wait $!
@@ -82,16 +82,21 @@ if [ "$state" = install ]; then
     say "disabled modules: ${disable[*]:-none}; enabled: ${enable[*]:-none}"
     start=$(date +%s)
     set +e
-    (cd "$ROOT" && as_owner php bin/magento setup:install "${args[@]}") 2>&1 | tee /tmp/setup-install.log
+    # The whole output stays in /tmp/setup-install.log; the container log leaves out the progress
+    # counter and the usage text Symfony prints after an error.
+    (cd "$ROOT" && as_owner php bin/magento setup:install "${args[@]}") 2>&1 | tee /tmp/setup-install.log \
+        | grep -v --line-buffered -e '^\[Progress: ' -e '^setup:install \['
     rc=${PIPESTATUS[0]}
     set -e
     if [ "$rc" -ne 0 ]; then
         if grep -q 'Current version of RDBMS is not supported' /tmp/setup-install.log; then
             fatal "$(as_owner php /usr/local/bin/codebase-check.php refused)"
         fi
-        fatal "FATAL: bin/magento setup:install failed (exit $rc); its output is above. Fix the cause, then run the stack's up again."
+        fatal "FATAL: bin/magento setup:install failed (exit $rc); its output is in this container's log (docker logs ${MAGENTO_STACK_NAME:-<stack>}-app). Fix the cause, then run the stack's up again."
     fi
-    (cd "$ROOT" && as_owner php bin/magento deploy:mode:set developer) || fatal "FATAL: bin/magento deploy:mode:set developer failed; its output is above."
+    (cd "$ROOT" && as_owner php bin/magento deploy:mode:set developer) || fatal "FATAL: bin/magento deploy:mode:set developer failed; its output is in this container's log."
+    # env.php holds the DB password and the crypt key; Magento leaves it group-writable and world-readable.
+    chmod 0600 "$ROOT/app/etc/env.php"
     say "setup:install done in $(( $(date +%s) - start )) s"
 fi
 
@@ -100,7 +105,7 @@ fpm_args=(-F -O)
 [ "$uid" -eq 0 ] && fpm_args+=(-R)
 cp /etc/reintegrate/fpm-pool.conf /etc/php/8.2/fpm/pool.d/magento.conf
 sed "s|@LISTEN@|${MAGENTO_LISTEN}|" /etc/reintegrate/nginx.conf >/etc/nginx/nginx.conf
-nginx -t -q || fatal "FATAL: nginx refused its configuration (it includes the tree's nginx.conf.sample); see above."
+nginx -t -q || fatal "FATAL: nginx refused its configuration (it includes the tree's nginx.conf.sample); nginx's reason is in this container's log."
 php-fpm8.2 "${fpm_args[@]}" &
 fpm=$!
 nginx -g 'daemon off;' &
