@@ -88,8 +88,10 @@ _PROBLEM_HINTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (
         re.compile(r"^The signature is invalid\. Verify and try again\.$"),
         "the signed URL or the secret differs from Magento's: base_url must be the store URL exactly as "
-        "Magento sees it (scheme, host, port; behind a TLS proxy Magento honours X-Forwarded-Proto), and "
-        "the consumer secret must be the one Magento posted for this integration",
+        "Magento sees it (scheme, host, port; behind a TLS proxy Magento honours X-Forwarded-Proto; a web "
+        "server that passes HTTP_HOST without the port, as Debian's nginx fastcgi_params does with $host, "
+        "makes Magento sign without it: pass $http_host), and the consumer secret must be the one Magento "
+        "posted for this integration",
         "C6.1",
     ),
     (
