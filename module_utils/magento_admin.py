@@ -327,14 +327,14 @@ class AdminSession:
         landed = urlsplit(page.url).path.split("/key/")[0]
         if _TFA_PATH.search(landed):
             raise TwoFactorAuthRequired(self._tfa_message(page.url))
-        if not is_integration_grid(page.text):
+        template = find_tokens_exchange_template(page.text)
+        if not template and not is_integration_grid(page.text):
             # Magento redirects a refused grid URL (wrong secret key, no permission) to the dashboard.
             raise AdminError(
                 f"GET of the integration grid landed on {landed}, not on the grid: the admin user needs "
                 "the Magento_Integration::integrations resource, or the grid link's secret key was refused "
                 "(or use activation: cli)"
             )
-        template = find_tokens_exchange_template(page.text)
         if not template:
             raise AdminError(
                 f"the integration grid at {landed} was not understood: it builds Magento's Integration "
