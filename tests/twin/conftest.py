@@ -98,7 +98,9 @@ HELPER_PATH = "/var/www/html/app/code/Reintegrate/CliActivation"
 def helper_disabled(stack):
     """The helper module present but not enabled, whatever the stack had; restored afterwards."""
     present = stack.exec("test", "-f", f"{HELPER_PATH}/registration.php").rc == 0
-    enabled = present and stack.magento("module:status", HELPER).out.strip() == "Module is enabled"
+    enabled = (
+        present and stack.magento("module:status", HELPER).out.strip() == f"{HELPER} : Module is enabled"
+    )
     if not present:
         stack.put_files(
             HELPER_PATH, {"registration.php": registration(HELPER), "etc/module.xml": module_xml(HELPER)}

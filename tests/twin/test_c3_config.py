@@ -67,10 +67,25 @@ def test_c4_2_one_row_per_acl_resource(stack, make_integration):
     assert (role["role_type"], role["parent_id"]) == ("U", 0)
 
 
-def test_c4_2_backend_all_is_one_allow_row(stack, make_integration):
-    """C4.2: Magento_Backend::all alone -> one allow row."""
-    row = make_integration(resources=["Magento_Backend::all"])
-    assert rules(stack, row["integration_id"]) == {"Magento_Backend::all": "allow"}
+def test_c4_2_backend_all_is_one_allow_row(stack, make_module):
+    """C4.2: a grant of Magento_Backend::all alone -> one allow row (Rules::saveRel). The legacy api.xml
+    passes its list as written; integration.xml cannot: its converter only looks below
+    Magento_Backend::admin, so `Magento_Backend::all` there is dropped and nothing is granted at all."""
+    legacy, consolidated = unique(), unique()
+    mod = make_module(
+        {
+            **legacy_files(legacy, "all@example.com", ["Magento_Backend::all"]),
+            "etc/integration.xml": integration_xml(
+                {consolidated: {"email": "c@example.com", "resources": ["Magento_Backend::all"]}}
+            ),
+        },
+        setup_version="1.0.0",
+        integrations=[legacy, consolidated],
+    )
+    mod.write({"Setup/InstallData.php": install_data(mod.name, legacy)})
+    upgrade(stack)
+    assert rules(stack, integration(stack, legacy)["integration_id"]) == {"Magento_Backend::all": "allow"}
+    assert rules(stack, integration(stack, consolidated)["integration_id"]) == {}
 
 
 def test_c4_1_module_acl_merges_into_tree(stack, make_module):
@@ -224,7 +239,9 @@ def test_c3_3_legacy_install_data_runs_only_without_row(stack, make_module):
 
 
 def test_c3_3_legacy_resources_in_config_xml_ignored(stack, make_module):
-    """C3.3: a <resources> block in config.xml is silently ignored (api.xml is what counts)."""
+    """C3.3: a <resources> block in config.xml is not in its schema: in developer mode (where Magento
+    validates config files) setup:upgrade refuses the file; otherwise it is silently ignored (api.xml is
+    what counts)."""
     name = unique()
     extra = '<resources><resource name="Magento_Catalog::products"/></resources>'
     mod = make_module(
@@ -233,8 +250,19 @@ def test_c3_3_legacy_resources_in_config_xml_ignored(stack, make_module):
         integrations=[name],
     )
     mod.write({"Setup/InstallData.php": install_data(mod.name, name)})
-    upgrade(stack)
-    assert allowed(stack, integration(stack, name)["integration_id"]) == ["Magento_Sales::sales"]
+    res = stack.magento("setup:upgrade", "--keep-generated")
+    if stack.developer_mode:
+        mod.remove_file("etc/integration/config.xml")
+        assert res.rc == 1 and res.err == ""
+        assert f'The XML in file "{mod.path}/etc/integration/config.xml" is invalid:' in res.out
+        assert integration(stack, name) is None
+        return
+    assert res.rc == 0, res.out
+    # Rules::saveRel allows Magento_Backend::admin with any grant.
+    assert allowed(stack, integration(stack, name)["integration_id"]) == [
+        "Magento_Backend::admin",
+        "Magento_Sales::sales",
+    ]
 
 
 def test_c3_3_install_data_needs_setup_version(stack, make_module):

@@ -42,15 +42,18 @@ def test_c5_2_wrong_password_stays_on_login(stack):
 
 
 def test_c5_2_grid_carries_js_escaped_templates(stack):
-    """C5.2: the grid has the tokensExchange URL template JS-escaped (\\u002F) with :id and :isReauthorize."""
+    """C5.2: the grid's `new Integration(...)` carries the tokensExchange URL template as its third
+    positional argument, JS-escaped with both \\u002F and \\u003A, with :id and :isReauthorize."""
     admin = AdminClient(stack)
     grid = admin.grid()
-    m = re.search(r'"tokensExchange":\s*"([^"]+)"', grid)
+    m = re.search(r"new Integration\(\s*'[^']*',\s*'[^']*',\s*'([^']*)'", grid)
     assert m
-    assert "\\u002F" in m.group(1) and "/" not in m.group(1).replace("\\u002F", "")
+    raw = m.group(1)
+    assert raw.startswith("http\\u003A\\u002F\\u002F")
+    assert "/" not in raw and ":" not in raw
     assert re.search(
-        r"/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/key/[0-9a-f]+/$",
-        m.group(1).replace("\\u002F", "/"),
+        r"/admin/integration/tokensExchange/id/:id/reauthorize/:isReauthorize/key/[0-9a-f]{64}/$",
+        raw.replace("\\u002F", "/").replace("\\u003A", ":"),
     )
 
 
@@ -147,12 +150,14 @@ def test_c5_3_reuses_verifier_row(stack, make_integration, listener):
 
 
 def test_c5_3_post_failure_message(stack, make_integration):
-    """C5.3: undeliverable POST -> the grid shows Magento's failure text; the verifier row still exists."""
+    """C5.3: undeliverable POST -> the XHR gets 200 {"_redirect": <grid>}, the grid then shows Magento's
+    failure text; the verifier row still exists."""
     row = make_integration(endpoint=dead_endpoint())
     admin = AdminClient(stack)
     resp = admin.tokens_exchange(row["integration_id"])
-    assert resp.status_code == 302
-    grid = admin.http.get(resp.headers["Location"], timeout=30).text
+    assert resp.status_code == 200
+    assert list(resp.json()) == ["_redirect"]
+    grid = admin.http.get(resp.json()["_redirect"], timeout=30).text
     assert POST_FAILED in grid
     rows = stack.query(
         f"SELECT type FROM {stack.t('oauth_token')} WHERE consumer_id=%s", (row["consumer_id"],)
@@ -170,7 +175,7 @@ def test_c5_3_endpoint_timeout_is_5_seconds(stack, make_integration):
         started = time.monotonic()
         resp = admin.tokens_exchange(row["integration_id"])
         elapsed = time.monotonic() - started
-        assert resp.status_code == 302
+        assert resp.status_code == 200 and list(resp.json()) == ["_redirect"]
         assert 4.5 < elapsed < 6.9
     finally:
         lst.close()
@@ -213,9 +218,12 @@ def test_c5_4_deleting_tokens_by_hand_keeps_status(stack, make_integration, list
 
 
 def test_c5_1_without_endpoint_admin_mints_tokens(stack, make_integration, listener):
-    """C5.1: no identity_link_url -> Activate mints the tokens itself and calls nothing."""
+    """C5.1: no identity_link_url -> Activate (the grid's tokensDialog, as integration.js opens it for a row
+    without token exchange) mints the tokens itself and calls nothing."""
     row = make_integration(endpoint=listener.url, identity=None)
-    resp = AdminClient(stack).tokens_exchange(row["integration_id"])
+    admin = AdminClient(stack)
+    url = admin.templates()["tokensDialog"].replace(":id", str(row["integration_id"]))
+    resp = admin.http.get(url.replace(":isReauthorize", "0"), timeout=30)
     assert resp.status_code == 200
     assert listener.posts == []
     rows = stack.query(
@@ -237,7 +245,7 @@ def test_c5_5_core_has_no_cli_or_rest_activation(stack, helper_disabled):
     assert 'Command "integration:activate" is not defined.' in res.err
     resp = requests.post(f"{stack.base_url}rest/V1/integration/activate", timeout=30)
     assert resp.status_code == 404
-    assert resp.json() == {"message": "Request does not match any route."}
+    assert stack.rest_error(resp) == {"message": "Request does not match any route."}
     assert problem  # the OAuth endpoints stay the only token source
 
 
@@ -245,12 +253,15 @@ def test_c3_4_config_integration_cannot_be_deleted_in_admin(stack, make_integrat
     """C3.4: deleting a config-made integration in the Admin is refused."""
     row = make_integration()
     admin = AdminClient(stack)
-    m = re.search(r'"delete":\s*"([^"]+)"', admin.grid())
-    url = m.group(1).replace("\\u002F", "/").replace(":id", str(row["integration_id"]))
-    resp = admin.http.get(url, allow_redirects=False, timeout=30)
+    grid = admin.grid()
+    url = re.search(
+        rf"setAttribute\('data-url', '([^']*/integration/delete/id/{row['integration_id']}/[^']*)'\)", grid
+    ).group(1)
+    form_key = re.search(r"var FORM_KEY = '([^']+)'", grid).group(1)
+    resp = admin.http.post(url, data={"form_key": form_key}, allow_redirects=False, timeout=30)
     assert resp.status_code == 302
     page = admin.http.get(resp.headers["Location"], timeout=30).text
-    assert f"Uninstall the extension to remove integration &#x27;{row['name']}&#x27;." in page
+    assert f"Uninstall the extension to remove integration &#039;{row['name']}&#039;." in page
     assert stack.query(
         f"SELECT 1 FROM {stack.t('integration')} WHERE integration_id=%s", (row["integration_id"],)
     )

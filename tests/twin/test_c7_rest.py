@@ -53,7 +53,7 @@ def test_c4_3_routes_and_acl(stack, creds_for):
     ):
         resp = rest_get(stack, creds, path, {"searchCriteria[pageSize]": "1"})
         assert resp.status_code == 401
-        assert resp.json() == {"message": NOT_AUTHORIZED, "parameters": {"resources": resource}}
+        assert stack.rest_error(resp) == {"message": NOT_AUTHORIZED, "parameters": {"resources": resource}}
 
 
 def test_c4_3_products_and_customers_allowed(stack, creds_for):
@@ -88,7 +88,7 @@ def test_c7_1_only_while_status_is_1(stack, creds_for):
     )
     resp = rest_get(stack, creds, "V1/orders", ORDERS)
     assert resp.status_code == 401
-    assert resp.json() == {
+    assert stack.rest_error(resp) == {
         "message": NOT_AUTHORIZED,
         "parameters": {"resources": "Magento_Sales::actions_view"},
     }
@@ -99,14 +99,14 @@ def test_c7_2_unauthenticated_and_bad_signature(stack, creds_for):
     _, creds, _ = creds_for(["Magento_Sales::actions_view"])
     anon = requests.get(f"{stack.base_url}rest/V1/orders", params=ORDERS, timeout=30)
     assert anon.status_code == 401
-    assert anon.json() == {
+    assert stack.rest_error(anon) == {
         "message": NOT_AUTHORIZED,
         "parameters": {"resources": "Magento_Sales::actions_view"},
     }
     bad = Credentials(creds.consumer_key, creds.consumer_secret, creds.access_token, "x" * 32)
     resp = rest_get(stack, bad, "V1/orders", ORDERS)
     assert resp.status_code == 401
-    assert resp.json() == {"message": "The signature is invalid. Verify and try again."}
+    assert stack.rest_error(resp) == {"message": "The signature is invalid. Verify and try again."}
 
 
 def test_c7_2_token_deleted_by_reauthorisation(stack, creds_for, listener):
@@ -115,7 +115,7 @@ def test_c7_2_token_deleted_by_reauthorisation(stack, creds_for, listener):
     assert admin.tokens_exchange(row["integration_id"], reauthorize=True).status_code == 200
     resp = rest_get(stack, creds, "V1/orders", ORDERS)
     assert resp.status_code == 401
-    assert resp.json() == {"message": "Specified token does not exist"}
+    assert stack.rest_error(resp) == {"message": "Specified token does not exist"}
 
 
 def test_c7_3_bearer_only_with_flag(stack, creds_for):

@@ -16,7 +16,9 @@ HELPER_PATH = "/var/www/html/app/code/Reintegrate/CliActivation"
 def helper(stack):
     """The helper module, installed for the test when the stack does not have it already."""
     present = stack.exec("test", "-f", f"{HELPER_PATH}/registration.php").rc == 0
-    enabled = present and stack.magento("module:status", HELPER).out.strip() == "Module is enabled"
+    enabled = (
+        present and stack.magento("module:status", HELPER).out.strip() == f"{HELPER} : Module is enabled"
+    )
     if not present:
         stack.put_files(
             HELPER_PATH, {"registration.php": registration(HELPER), "etc/module.xml": module_xml(HELPER)}

@@ -70,14 +70,15 @@ def tfa_stack(stack):
 
 
 def test_c5_2_two_factor_auth_blocks_admin_login(stack, tfa_stack):
-    """C5.2: login succeeds (302) but every admin page leads to the 2FA page, never the grid."""
+    """C5.2: login succeeds (302 to the dashboard) but the dashboard redirects to the 2FA page
+    (/admin/tfa/tfa/requestconfig/key/<k>/), never the grid (recorded: admin/tfa_login_ok_*.json)."""
     res = tfa_stack.exec_run(["/var/www/html/bin/magento", "module:status", "Magento_TwoFactorAuth"])
-    assert res.output.decode().strip() == "Module is enabled"
+    assert res.output.decode().strip() == "Magento_TwoFactorAuth : Module is enabled"
     admin = AdminClient(stack, base_url=f"http://127.0.0.1:{APP_PORT}/", front="admin")
     resp = admin.login()
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and "/admin/dashboard/index/key/" in resp.headers["Location"]
     page = admin.http.get(resp.headers["Location"], timeout=30)
     assert page.status_code == 200
-    assert "Two-Factor Authentication" in page.text
+    assert "You need to configure Two-Factor Authorization" in page.text
     assert "/admin/integration/index/key/" not in page.text
-    assert "/tfa/tfa/index/" in page.url
+    assert "/admin/tfa/tfa/requestconfig/key/" in page.url

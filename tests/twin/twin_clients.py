@@ -23,7 +23,9 @@ def decrypt(stack: Stack, value: str) -> str:
     """Magento's Encryptor, cipher 3: `<key version>:3:base64(nonce(12) . ciphertext . tag)`, AAD = nonce."""
     version, cipher, payload = value.split(":", 2)
     assert cipher == "3"
-    key = stack.crypt_key.split()[int(version)].encode()
+    key_text = stack.crypt_key.split()[int(version)]
+    # 2.4.7 writes `base64<base64 of 32 bytes>`; older stores a 32-character key.
+    key = base64.b64decode(key_text[6:]) if key_text.startswith("base64") else key_text.encode()
     blob = base64.b64decode(payload)
     return ChaCha20Poly1305(key).decrypt(blob[:12], blob[12:], blob[:12]).decode()
 
@@ -65,14 +67,17 @@ class AdminClient:
         if self.dashboard_url is None:
             assert self.login().status_code == 302
         page = self.http.get(self.dashboard_url, timeout=30)
-        return re.search(r'href="([^"]*/admin/integration/index/key/[0-9a-f]+/)"', page.text).group(1)
+        return re.search(r'href="([^"]*/admin/integration/(?:index/key/[0-9a-f]+/)?)"', page.text).group(1)
 
     def grid(self) -> str:
         return self.http.get(self.grid_url(), timeout=30).text
 
+    def templates(self) -> dict[str, str]:
+        """The grid's `new Integration('…', …)` URL templates, JS escapes undone, by action name."""
+        return grid_templates(self.grid())
+
     def tokens_exchange_template(self) -> str:
-        m = re.search(r'"tokensExchange":\s*"([^"]+)"', self.grid())
-        return m.group(1).replace("\\u002F", "/")
+        return self.templates()["tokensExchange"]
 
     def tokens_exchange(self, integration_id: int, reauthorize: bool = False) -> requests.Response:
         url = (
@@ -87,6 +92,23 @@ class AdminClient:
             allow_redirects=False,
             timeout=30,
         )
+
+
+def unescape_js(text: str) -> str:
+    """Every \\uXXXX (Magento's escapeJs: `\\u002F`, `\\u003A`, ...) and `\\/` undone."""
+    return re.sub(r"\\u([0-9A-Fa-f]{4})", lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
+
+
+def grid_templates(html: str) -> dict[str, str]:
+    """The positional URL templates of `new Integration(...)` on the integration grid, by action."""
+    m = re.search(r"new Integration\((.*?)\);", html, re.S)
+    assert m, "no new Integration(...) on the grid"
+    urls = [unescape_js(u) for u in re.findall(r"'((?:[^'\\]|\\.)*)'", m.group(1))]
+    out = {}
+    for url in urls:
+        action = re.search(r"/admin/integration/([A-Za-z]+)/", url)
+        out[action.group(1) if action else "index"] = url
+    return out
 
 
 def oauth_headers(

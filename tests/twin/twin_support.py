@@ -45,21 +45,30 @@ class Result:
 
 
 class Stack:
-    """The app container (docker SDK), its database and its HTTP side."""
+    """The app container (docker SDK), its database and its HTTP side. Defaults: the sandbox stack named
+    by the environment; the conformance tests pass their own private stack's."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        base_url: str = BASE_URL,
+        container: str = CONTAINER,
+        db_host: str = DB_HOST,
+        db_port: int = DB_PORT,
+    ) -> None:
         import docker
 
         try:
             self.docker = docker.from_env()
-            self.container = self.docker.containers.get(CONTAINER)
+            self.container = self.docker.containers.get(container)
         except Exception as exc:
-            _unavailable(f"Docker or container {CONTAINER!r} not available: {exc}")
+            _unavailable(f"Docker or container {container!r} not available: {exc}")
         try:
-            requests.get(BASE_URL, timeout=5)
+            requests.get(base_url, timeout=5)
         except requests.RequestException as exc:
-            _unavailable(f"store not reachable at {BASE_URL}: {exc}")
-        self.base_url = BASE_URL
+            _unavailable(f"store not reachable at {base_url}: {exc}")
+        self.base_url = base_url
+        self.db_host = db_host
+        self.db_port = db_port
         env = self.read(f"{ROOT}/app/etc/env.php")
         self.env_php = env
         self.crypt_key = re.search(r"'crypt'\s*=>\s*\[\s*'key'\s*=>\s*'([^']*)'", env).group(1)
@@ -69,18 +78,28 @@ class Stack:
         self.db_name = re.search(r"'dbname'\s*=>\s*'([^']*)'", env).group(1)
         self.db_user = re.search(r"'username'\s*=>\s*'([^']*)'", env).group(1)
         self.db_password = re.search(r"'password'\s*=>\s*'([^']*)'", env).group(1)
+        mode = re.search(r"'MAGE_MODE'\s*=>\s*'([^']*)'", env)
+        # In developer mode REST errors carry `trace` (recorded on a real 2.4.7-p3 in developer mode).
+        self.developer_mode = bool(mode and mode.group(1) == "developer")
         try:
             self.db().close()
         except pymysql.MySQLError as exc:
-            _unavailable(f"database not reachable at {DB_HOST}:{DB_PORT}: {exc}")
+            _unavailable(f"database not reachable at {db_host}:{db_port}: {exc}")
 
     def t(self, table: str) -> str:
         return f"`{self.prefix}{table}`"
 
+    def rest_error(self, resp: requests.Response) -> dict[str, Any]:
+        """A REST error body without its `trace`, which must be there exactly in developer mode (C7.2)."""
+        body = dict(resp.json())
+        assert ("trace" in body) == self.developer_mode, body
+        body.pop("trace", None)
+        return body
+
     def db(self) -> pymysql.connections.Connection:
         return pymysql.connect(
-            host=DB_HOST,
-            port=DB_PORT,
+            host=self.db_host,
+            port=self.db_port,
             user=self.db_user,
             password=self.db_password,
             database=self.db_name,

@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import shutil
 import sys
 import time
+import urllib.parse
 from typing import Any
 
 from twin import integration as svc
 from twin import phparray, schema, setupcode, site
 from twin.acl import build_tree
-from twin.crypto import hash_password, random_crypt_key
+from twin.crypto import hash_password, random_base64_key, random_crypt_key
 
 CLI_MODULE = "Reintegrate_CliActivation"
+# Load order of the twin's core modules: their relative order in a real 2.4.7-p3 config.php (recorded:
+# site/config.php, cli/setup_upgrade_keep_generated.json).
 VENDOR_ORDER = [
     "Magento_Store",
-    "Magento_Authorization",
     "Magento_Backend",
     "Magento_User",
+    "Magento_Authorization",
     "Magento_Customer",
+    "Magento_Integration",
     "Magento_Catalog",
+    "Magento_TwoFactorAuth",
     "Magento_Sales",
     "Magento_Webapi",
-    "Magento_Integration",
-    "Magento_TwoFactorAuth",
+    "Magento_AdminAdobeImsTwoFactorAuth",
 ]
+TWO_FACTOR_MODULES = ("Magento_TwoFactorAuth", "Magento_AdminAdobeImsTwoFactorAuth")
+# Which of them have a Setup/Recurring (schema) or RecurringData class on the real store (recorded: the
+# "Running schema recurring..." / "Running data recurring..." lines of cli/setup_upgrade_keep_generated).
+SCHEMA_RECURRING = ("Magento_Integration", "Magento_Catalog")
+DATA_RECURRING = ("Magento_Customer",)
 
 
 class CommandError(Exception):
@@ -99,12 +109,18 @@ def setup_install(opts: dict[str, str]) -> int:
     out("Required extensions check...")
     out("Enabling Maintenance Mode...")
     out("Installing deployment configuration...")
+    id_prefix = hashlib.md5(site.ROOT.encode()).hexdigest()[:3] + "_"  # noqa: S324 - a cache prefix
     env: dict[Any, Any] = {
         "backend": {"frontName": env_get("backend-frontname", "admin")},
         "remote_storage": {"driver": "file"},
-        "cache": {"graphql": {"id_salt": random_crypt_key()}},
+        "cache": {
+            "graphql": {"id_salt": random_crypt_key()},
+            "frontend": {"default": {"id_prefix": id_prefix}, "page_cache": {"id_prefix": id_prefix}},
+            "allow_parallel_generation": False,
+        },
+        "config": {"async": 0},
         "queue": {"consumers_wait_for_messages": 1},
-        "crypt": {"key": random_crypt_key()},
+        "crypt": {"key": random_base64_key()},
         "db": {
             "table_prefix": prefix,
             "connection": {
@@ -123,20 +139,19 @@ def setup_install(opts: dict[str, str]) -> int:
         },
         "resource": {"default_setup": {"connection": "default"}},
         "x-frame-options": "SAMEORIGIN",
-        "MAGE_MODE": "default",
+        "MAGE_MODE": opts.get("mage-mode", "developer"),
         "session": {"save": "files"},
         "lock": {"provider": "db"},
         "directories": {"document_root_is_pub": True},
         "cache_types": {t: 1 for t in CACHE_TYPES},
-        "downloadable_domains": [],
+        "downloadable_domains": [urllib.parse.urlsplit(env_get("base-url", "http://localhost/")).hostname],
         "install": {"date": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())},
     }
-    env["downloadable_domains"] = {}
     phparray.dump(env, site.ENV_PHP)
     names = list(site.registered_modules())
     two_factor = opts.get("two-factor-auth", "0") == "1"
     modules = {
-        n: (0 if n == "Magento_TwoFactorAuth" and not two_factor else 1) for n in ordered_module_names(names)
+        n: (0 if n in TWO_FACTOR_MODULES and not two_factor else 1) for n in ordered_module_names(names)
     }
     site.write_config({"modules": modules})
     out("Installing database schema:")
@@ -145,12 +160,16 @@ def setup_install(opts: dict[str, str]) -> int:
         schema.seed(cur, prefix)
         t = lambda n: f"`{prefix}{n}`"  # noqa: E731
         base_url = env_get("base-url", "http://localhost/")
+        # What setup:install writes (recorded: db/core_config_data.json); everything else, such as
+        # admin/security/use_form_key, comes from the modules' etc/config.xml defaults.
         for path, value in (
-            ("web/unsecure/base_url", base_url),
-            ("web/secure/base_url", base_url),
             ("web/seo/use_rewrites", "1"),
-            ("admin/security/use_form_key", "1"),
+            ("web/unsecure/base_url", base_url),
             ("general/locale/code", "en_US"),
+            ("general/locale/timezone", "UTC"),
+            ("currency/options/base", "USD"),
+            ("currency/options/default", "USD"),
+            ("currency/options/allow", "USD"),
         ):
             cur.execute(
                 f"INSERT INTO {t('core_config_data')} (scope, scope_id, path, value) VALUES "
@@ -260,88 +279,187 @@ def upgrade_run(keep_generated: bool, quiet: bool = False, dry_run: bool = False
             modules_cfg[n] = 1
         cfg["modules"] = {n: modules_cfg[n] for n in ordered_module_names(list(modules_cfg))}
         site.write_config(cfg)
+    log = ConsoleLog(quiet)
     mark_cache_cleaned()
-    if not quiet:
-        out("Cache cleared successfully")
+    log.line("Cache types config flushed successfully")
+    log.line("Cache cleared successfully")
     if not keep_generated:
         removed = clear_generated()
-        if not quiet:
-            out("File system cleanup:")
-            for path in removed:
-                out(path)
+        log.line("File system cleanup:")
+        for path in removed:
+            log.line(path)
     modules = site.enabled_modules(site.read_config())
     tree = build_tree(modules)
-    legacy_cfg, legacy_api = svc.read_legacy(modules)
+    _, legacy_api = svc.read_legacy(modules)
     conn = s.connect()
     try:
         with conn.cursor() as cur:
-            schema.create_tables(cur, s.prefix)
-            if not quiet:
-                out("Updating modules:")
-                out("Schema creation/updates:")
-                for mod in modules:
-                    out(f"Module '{mod.name}':")
-            scripts, patches = upgrade_plan(s, cur, modules)
-            if not quiet:
-                out("Data install/update:")
-            for mod, script, _old in scripts:
-                conn.begin()
-                try:
-                    if script is not None:
-                        if script.throws is not None:
-                            raise svc.MagentoError(script.throws)
-                        svc.process_legacy(cur, s, tree, script.integrations, legacy_cfg, legacy_api)
-                    cur.execute(
-                        f"INSERT INTO {s.t('setup_module')} (module, schema_version, "
-                        f"data_version) VALUES (%s,%s,%s) "
-                        "ON DUPLICATE KEY UPDATE schema_version=VALUES(schema_version), "
-                        "data_version=VALUES(data_version)",
-                        (mod.name, mod.setup_version, mod.setup_version),
-                    )
-                    conn.commit()
-                except svc.MagentoError:
-                    conn.rollback()
-                    raise
-                if not quiet:
-                    out(f"Module '{mod.name}':")
-            if not quiet:
-                out("Data post-updates:")
-            for mod, patch in patches:
-                conn.begin()
-                try:
-                    if patch.throws is not None:
-                        raise svc.MagentoError(patch.throws)
-                    svc.process_legacy(cur, s, tree, patch.integrations, legacy_cfg, legacy_api)
-                    cur.execute(
-                        f"INSERT INTO {s.t('patch_list')} (patch_name) VALUES (%s)", (patch.class_name,)
-                    )
-                    conn.commit()
-                except svc.MagentoError as exc:
-                    conn.rollback()
-                    raise svc.MagentoError(
-                        f"Unable to apply data patch {patch.class_name} for module {mod.name}. "
-                        f"Original exception message: {exc}"
-                    ) from exc
-            # Magento_Integration's Recurring: integration.xml of the modules known at start (C3.1, C8.5).
-            conn.begin()
-            try:
-                known = [m for m in modules if m.name in start_enabled]
-                svc.process_consolidated(cur, s, tree, svc.read_consolidated(known))
-                conn.commit()
-            except svc.MagentoError:
-                conn.rollback()
-                raise
+            upgrade_schema(s, conn, cur, log, modules, tree, start_enabled, legacy_api)
+            mark_cache_cleaned()
+            log.line("Cache cleared successfully")
+            upgrade_data(s, conn, cur, log, modules, tree, legacy_api)
     except svc.MagentoError as exc:
-        err(str(exc))
+        # The command's own writeln: glued to an open inline text (recorded:
+        # cli/setup_upgrade_fails_missing_role.json), on stdout, stderr empty.
+        log.error(str(exc))
         return 1
     finally:
         conn.close()
-    if not quiet:
-        out("Nothing to import.")
+    log.line("Nothing to import.")
     if site.realistic_timing() and not quiet:
         target = random.uniform(3.6, 4.4) if keep_generated and not new else random.uniform(7.0, 10.5)
         time.sleep(max(0.0, target - (time.monotonic() - started)))
     return 0
+
+
+class ConsoleLog:
+    """Setup's ConsoleLogger: `line` first ends a pending inline text, `inline` leaves the line open."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.open = False
+
+    def line(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.open:
+            sys.stdout.write("\n")
+            self.open = False
+        out(text)
+
+    def inline(self, text: str) -> None:
+        if self.quiet:
+            return
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        self.open = True
+
+    def error(self, text: str) -> None:
+        self.open = False
+        out(text)
+
+
+def _transaction(conn: Any, step: Any) -> None:
+    conn.begin()
+    try:
+        step()
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def upgrade_schema(
+    s: site.Site,
+    conn: Any,
+    cur: Any,
+    log: ConsoleLog,
+    modules: list[site.Module],
+    tree: Any,
+    start_enabled: list[str],
+    legacy_api: dict[str, list[str]],
+) -> None:
+    """Installer::installSchema: tables, schema_version of every module with setup_version, then the
+    schema recurring step, where Magento_Integration's Setup/Recurring applies integration.xml (C3.1;
+    before any data script or patch: the recorded missing-role failure stops right there)."""
+    log.line("Updating modules:")
+    log.line("Schema creation/updates:")
+    schema.create_tables(cur, s.prefix)
+    for mod in modules:
+        log.line(f"Module '{mod.name}':")
+        if mod.setup_version:
+            cur.execute(
+                f"INSERT INTO {s.t('setup_module')} (module, schema_version) VALUES (%s, %s) "
+                "ON DUPLICATE KEY UPDATE schema_version=VALUES(schema_version)",
+                (mod.name, mod.setup_version),
+            )
+    log.line("Schema post-updates:")
+    for mod in modules:
+        log.line(f"Module '{mod.name}':")
+        if mod.name in SCHEMA_RECURRING:
+            log.inline("Running schema recurring...")
+        if mod.name == "Magento_Integration":
+            # Only the modules enabled when the run started are read (C8.5).
+            known = [m for m in modules if m.name in start_enabled]
+            _transaction(
+                conn,
+                lambda known=known: svc.process_consolidated(
+                    cur, s, tree, svc.read_consolidated(known), legacy_api
+                ),
+            )
+
+
+def upgrade_data(
+    s: site.Site,
+    conn: Any,
+    cur: Any,
+    log: ConsoleLog,
+    modules: list[site.Module],
+    tree: Any,
+    legacy_api: dict[str, list[str]],
+) -> None:
+    """Installer::installDataFixtures: per module its legacy InstallData/UpgradeData (by data_version),
+    data_version = setup_version, then its data patches absent from patch_list; then data recurring."""
+    consolidated = svc.read_consolidated(modules)
+    cur.execute(f"SELECT module, data_version FROM {s.t('setup_module')}")
+    versions = {r["module"]: r["data_version"] for r in cur.fetchall()}
+    cur.execute(f"SELECT patch_name FROM {s.t('patch_list')}")
+    applied = {r["patch_name"] for r in cur.fetchall()}
+
+    def run(code: setupcode.SetupCode) -> None:
+        if code.throws is not None:
+            raise svc.MagentoError(code.throws)
+        if code.integrations:
+            # etc/integration/config.xml is read (and in developer mode validated) only now, when the
+            # install code asks for it.
+            legacy_cfg, _ = svc.read_legacy(modules, validate=site.developer_mode())
+            svc.process_legacy(cur, s, tree, code.integrations, legacy_cfg, legacy_api, consolidated)
+
+    log.line("Data install/update:")
+    for mod in modules:
+        log.line(f"Module '{mod.name}':")
+        if mod.setup_version:
+            current = versions.get(mod.name)
+            steps: list[tuple[str, setupcode.SetupCode | None]] = []
+            if not current:
+                steps = [("Installing data... ", setupcode.install_data(mod))]
+                steps.append(("Upgrading data... ", setupcode.upgrade_data(mod)))
+            elif setupcode.version_tuple(mod.setup_version) > setupcode.version_tuple(current):
+                steps = [("Upgrading data.. ", setupcode.upgrade_data(mod))]
+            if not current or steps:
+
+                def scripts(steps: list[Any] = steps, mod: site.Module = mod) -> None:
+                    for text, code in steps:
+                        if code is not None:
+                            log.inline(text)
+                            run(code)
+                    cur.execute(
+                        f"INSERT INTO {s.t('setup_module')} (module, schema_version, data_version) "
+                        "VALUES (%s, %s, %s) ON DUPLICATE KEY UPDATE data_version=VALUES(data_version)",
+                        (mod.name, mod.setup_version, mod.setup_version),
+                    )
+
+                _transaction(conn, scripts)
+        for patch in setupcode.data_patches(mod):
+            if patch.class_name in applied:
+                continue
+
+            def apply(patch: setupcode.SetupCode = patch) -> None:
+                run(patch)
+                cur.execute(f"INSERT INTO {s.t('patch_list')} (patch_name) VALUES (%s)", (patch.class_name,))
+
+            try:
+                _transaction(conn, apply)
+            except svc.MagentoError as exc:
+                raise svc.MagentoError(
+                    f"Unable to apply data patch {patch.class_name} for module {mod.name}. "
+                    f"Original exception message: {exc}"
+                ) from exc
+    log.line("Data post-updates:")
+    for mod in modules:
+        log.line(f"Module '{mod.name}':")
+        if mod.name in DATA_RECURRING:
+            log.inline("Running data recurring...")
 
 
 def setup_db_status() -> int:
@@ -369,24 +487,31 @@ def setup_db_status() -> int:
 
 # ---------------------------------------------------------------- modules, cache, config
 def module_status(args: list[str]) -> int:
+    """`V_M : Module is enabled`, `V_M :  Module is disabled` (two spaces), `V_M : Module does not exist`
+    with exit 0; the full list ends with a blank line (recorded: cli/module_status*.json)."""
     cfg = site.read_config()
     registered = site.registered_modules()
     enabled = site.enabled_module_names(cfg)
     if args:
         for name in args:
             if name not in registered:
-                err(f"Unknown module(s): '{name}'")
-                return 1
-            out(f"Module is {'enabled' if name in enabled else 'disabled'}")
+                out(f"{name} : Module does not exist")
+            elif name in enabled:
+                out(f"{name} : Module is enabled")
+            else:
+                out(f"{name} :  Module is disabled")
         return 0
     out("List of enabled modules:")
     for n in enabled:
         out(n)
     out("")
     out("List of disabled modules:")
-    disabled = [n for n in registered if n not in enabled]
+    listed = list(cfg.get("modules") or {})
+    disabled = [n for n in listed if n in registered and n not in enabled]
+    disabled += [n for n in registered if n not in listed]
     for n in disabled or ["None"]:
         out(n)
+    out("")
     return 0
 
 
@@ -441,6 +566,7 @@ CACHE_TYPES = [
     "customer_notification",
     "config_integration",
     "config_integration_api",
+    "graphql_query_resolver_result",
     "full_page",
     "config_webservice",
     "translate",
@@ -475,32 +601,42 @@ def config_set(args: list[str]) -> int:
 
 
 def config_show(args: list[str]) -> int:
+    """config:show PATH: the stored value; an empty line (exit 0) for a path the modules declare but
+    nobody set, even with an etc/config.xml default; for any other path exit 1 with Magento's message on
+    stdout (recorded: cli/config_show_*.json)."""
     s = site.Site()
     conn = s.connect()
-    with conn.cursor() as cur:
-        if args:
-            cur.execute(
-                f"SELECT value FROM {s.t('core_config_data')} WHERE scope='default' AND "
-                f"scope_id=0 AND path=%s",
-                (args[0],),
-            )
-            row = cur.fetchone()
-            conn.close()
-            if row is None:
-                err(f'Configuration for path: "{args[0]}" doesn\'t exist')
+    try:
+        with conn.cursor() as cur:
+            if args:
+                path = args[0].strip("/")
+                cur.execute(
+                    f"SELECT value FROM {s.t('core_config_data')} WHERE scope='default' AND "
+                    f"scope_id=0 AND path=%s",
+                    (path,),
+                )
+                row = cur.fetchone()
+                if row is not None:
+                    out("" if row["value"] is None else str(row["value"]))
+                    return 0
+                if path in site.config_defaults():
+                    out("")
+                    return 0
+                out(f'The "{path}" path doesn\'t exist. Verify and try again.')
                 return 1
-            out("" if row["value"] is None else str(row["value"]))
-            return 0
-        cur.execute(f"SELECT path, value FROM {s.t('core_config_data')} WHERE scope='default' ORDER BY path")
-        for row in cur.fetchall():
-            out(f"{row['path']} - {row['value']}")
-    conn.close()
+            cur.execute(
+                f"SELECT path, value FROM {s.t('core_config_data')} WHERE scope='default' ORDER BY path"
+            )
+            for row in cur.fetchall():
+                out(f"{row['path']} - {row['value']}")
+    finally:
+        conn.close()
     return 0
 
 
 def maintenance_status() -> int:
     active = os.path.exists(site.MAINTENANCE_FLAG)
-    out(f"Status: maintenance mode is {'active' if active else 'not active'}.")
+    out(f"Status: maintenance mode is {'active' if active else 'not active'}")
     out("List of exempt IP-addresses: none")
     return 0
 

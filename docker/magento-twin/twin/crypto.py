@@ -66,3 +66,13 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     digest = hashlib.sha256((parts[1] + password).encode()).hexdigest()
     return secrets.compare_digest(digest, parts[0])
+
+
+def random_form_key() -> str:
+    """The session form key: 16 letters (both cases) and digits, as Math\\Random::getRandomString makes it."""
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
+
+
+def random_base64_key() -> str:
+    """`base64` + 32 random bytes, base64-encoded: the crypt key form setup:install writes since 2.4.7."""
+    return "base64" + base64.b64encode(os.urandom(32)).decode()

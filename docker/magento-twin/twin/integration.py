@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import os
+import socket
+import ssl
 import urllib.parse
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from twin.acl import ROOT_ALL, AclTree, with_ancestors
+from twin.acl import ADMIN, ROOT_ALL, AclTree, with_ancestors
 from twin.crypto import random_token
 from twin.site import Module, Site
 
@@ -22,6 +23,10 @@ POST_FAILED = (
     "The attempt to post data to consumer failed due to an unexpected error. Please try again later."
 )
 KEYS = {"email": "email", "endpoint_url": "endpoint", "identity_link_url": "identity_link_url"}
+# What Magento's Laminas client sends: the User-Agent, and (its quirk) the endpoint's host:port once more
+# as a header line of its own after Accept (recorded: admin/tokensExchange_reauth0_endpoint_post.json).
+USER_AGENT = "Laminas\\Http\\Client"
+PLUGIN_FILE = "/var/www/html/vendor/magento/module-integration/Model/Plugin/Integration.php"
 
 
 class MagentoError(Exception):
@@ -35,9 +40,9 @@ def now() -> dt.datetime:
 # ---------------------------------------------------------------- consumers and tokens
 def create_consumer(cur: Any, site: Site, name: str) -> int:
     cur.execute(
-        f"INSERT INTO {site.t('oauth_consumer')} (created_at, updated_at, name, `key`, secret, callback_url, "
-        "rejected_callback_url) VALUES (%s, %s, %s, %s, %s, '', '')",
-        (now(), now(), name, random_token(), site.encryptor.encrypt(random_token())),
+        f"INSERT INTO {site.t('oauth_consumer')} (created_at, name, `key`, secret, callback_url, "
+        "rejected_callback_url) VALUES (%s, %s, %s, %s, NULL, '')",
+        (now(), name, random_token(), site.encryptor.encrypt(random_token())),
     )
     return int(cur.lastrowid)
 
@@ -106,7 +111,43 @@ def to_access(cur: Any, site: Site, token_id: int) -> tuple[str, str]:
     return token, secret
 
 
-def post_to_consumer(conn: Any, site: Site, consumer_id: int, endpoint: str) -> str:
+def _raw_post(endpoint: str, body: str, timeout: float) -> None:
+    """The POST as Magento's Laminas client writes it, byte for byte (recorded in the *_endpoint_post.json
+    files): HTTP/1.1, Host, User-Agent, Accept, the stray `host:port` line, Content-Length, Content-Type.
+    The answer is read and ignored; a redirect is not followed (oauth/consumer/post_maxredirects 0)."""
+    url = urllib.parse.urlsplit(endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError("bad endpoint")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    path = (url.path or "/") + ("?" + url.query if url.query else "")
+    data = body.encode()
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {url.netloc}",
+        f"User-Agent: {USER_AGENT}",
+        "Accept: */*",
+        url.netloc,
+        f"Content-Length: {len(data)}",
+        "Content-Type: application/x-www-form-urlencoded",
+    ]
+    sock = socket.create_connection((url.hostname, port), timeout=timeout)
+    try:
+        if url.scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=url.hostname)
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+        if not reply.startswith(b"HTTP/"):
+            raise ValueError("no HTTP answer")
+    finally:
+        sock.close()
+
+
+def post_to_consumer(conn: Any, site: Site, consumer_id: int, endpoint: str | None) -> str:
     """OauthService::postToConsumer (C5.3): stamp, verifier, synchronous form POST, response ignored."""
     with conn.cursor() as cur:
         consumer = load_consumer(cur, site, consumer_id)
@@ -119,6 +160,7 @@ def post_to_consumer(conn: Any, site: Site, consumer_id: int, endpoint: str) -> 
         )
         verifier = create_verifier_token(cur, site, consumer_id)
         base_url = site.base_url(cur)
+        timeout = float(site.config(cur, "oauth/consumer/post_timeout") or 5)
     body = urllib.parse.urlencode(
         {
             "oauth_consumer_key": consumer["key"],
@@ -128,29 +170,25 @@ def post_to_consumer(conn: Any, site: Site, consumer_id: int, endpoint: str) -> 
         }
     )
     try:
-        url = urllib.parse.urlsplit(endpoint)
-        cls = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError("bad endpoint")
-        http_conn = cls(url.hostname, url.port, timeout=5)
-        path = (url.path or "/") + ("?" + url.query if url.query else "")
-        http_conn.request(
-            "POST", path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
-        )
-        http_conn.getresponse().read()  # status and body ignored; redirects not followed
-        http_conn.close()
+        _raw_post(endpoint or "", body, timeout)
     except Exception as exc:
         raise MagentoError(POST_FAILED) from exc
     return str(verifier["verifier"])
 
 
-def mint_access_token(cur: Any, site: Site, consumer_id: int) -> None:
-    """OauthService::createAccessToken: verifier -> request -> access without any endpoint call (C5.1)."""
-    if integration_token(cur, site, consumer_id) is not None:
-        return
+def create_access_token(cur: Any, site: Site, consumer_id: int, clear_existing: bool) -> bool:
+    """OauthService::createAccessToken (the Admin's tokensDialog, C5.1): verifier -> request -> access
+    without any endpoint call, unless the consumer already has its integration token (then nothing)."""
+    existing = integration_token(cur, site, consumer_id)
+    if existing is not None and clear_existing:
+        cur.execute(f"DELETE FROM {site.t('oauth_token')} WHERE entity_id=%s", (existing["entity_id"],))
+        existing = None
+    if existing is not None:
+        return False
     verifier = create_verifier_token(cur, site, consumer_id)
     to_request(cur, site, verifier["entity_id"])
     to_access(cur, site, verifier["entity_id"])
+    return True
 
 
 # ---------------------------------------------------------------- integrations and grants
@@ -196,7 +234,10 @@ def allowed_resources(cur: Any, site: Site, integration_id: int) -> list[str]:
 
 
 def grant(cur: Any, site: Site, tree: AclTree, integration_id: int, resources: list[str]) -> None:
-    """AuthorizationService::grantPermissions: one allow/deny row per ACL resource (C4.2)."""
+    """AuthorizationService::grantPermissions + ResourceModel\\Rules::saveRel (C4.2): the role's rules are
+    deleted; an empty list writes none; exactly [`Magento_Backend::all`] writes that one allow row;
+    anything else writes one row per ACL resource in tree order, `allow` for the listed ids AND always for
+    `Magento_Backend::admin` ("Give basic admin permissions to any admin"), `deny` for the rest."""
     role = find_role(cur, site, integration_id)
     if role is None:
         cur.execute(
@@ -209,10 +250,12 @@ def grant(cur: Any, site: Site, tree: AclTree, integration_id: int, resources: l
     else:
         role_id = role["role_id"]
     cur.execute(f"DELETE FROM {site.t('authorization_rule')} WHERE role_id=%s", (role_id,))
-    if ROOT_ALL in resources:
+    if not resources:
+        return
+    if resources == [ROOT_ALL]:
         rows = [(role_id, ROOT_ALL, "allow")]
     else:
-        wanted = set(resources)
+        wanted = {*resources, ADMIN}
         rows = [(role_id, rid, "allow" if rid in wanted else "deny") for rid in tree.order]
     cur.executemany(
         f"INSERT INTO {site.t('authorization_rule')} (role_id, resource_id, privileges, permission) "
@@ -293,14 +336,20 @@ def read_consolidated(modules: list[Module]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def read_legacy(modules: list[Module]) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
-    """Merged etc/integration/config.xml and api.xml (C3.3); `<resources>` in config.xml is ignored."""
+def read_legacy(
+    modules: list[Module], validate: bool = False
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """Merged etc/integration/config.xml and api.xml (C3.3). A `<resources>` block in config.xml is not in
+    its schema: ignored, or with `validate` (developer mode, where Magento validates config files
+    against their XSD) the XML is refused."""
     cfg: dict[str, dict[str, Any]] = {}
     api: dict[str, list[str]] = {}
     for mod in modules:
         path = mod.file("etc/integration/config.xml")
         if os.path.isfile(path):
             for node in ET.parse(path).getroot().findall("integration"):  # noqa: S314
+                if validate and node.find("resources") is not None:
+                    raise MagentoError(_invalid_xml(path, "resources"))
                 entry = cfg.setdefault(node.get("name", ""), {})
                 for tag, key in KEYS.items():
                     val = _text(node, tag)
@@ -309,10 +358,28 @@ def read_legacy(modules: list[Module]) -> tuple[dict[str, dict[str, Any]], dict[
         path = mod.file("etc/integration/api.xml")
         if os.path.isfile(path):
             for node in ET.parse(path).getroot().findall("integration"):  # noqa: S314
-                api.setdefault(node.get("name", ""), []).extend(
-                    r.get("name", "") for r in node.findall("resources/resource")
-                )
+                listed = api.setdefault(node.get("name", ""), [])
+                for r in node.findall("resources/resource"):
+                    # Config\\Integration\\Reader merges <resource> nodes by name: one entry per id.
+                    if r.get("name", "") not in listed:
+                        listed.append(r.get("name", ""))
     return cfg, api
+
+
+def _invalid_xml(path: str, element: str) -> str:
+    """Magento's Config\\Reader\\Filesystem wording for a file that fails its per-file schema (libxml's
+    message and line). Not recorded on the real store: the wording is read from Magento's code."""
+    line = 0
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for number, text in enumerate(fh, 1):
+            if f"<{element}" in text:
+                line = number
+                break
+    return (
+        f'The XML in file "{path}" is invalid:\n'
+        f"Element '{element}': This element is not expected.\nLine: {line}\n\n"
+        "Verify the XML and try again."
+    )
 
 
 def _loosely_equal(a: Any, b: Any) -> bool:
@@ -322,15 +389,33 @@ def _loosely_equal(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+def config_resources(name: str, consolidated: dict[str, list[str]], api: dict[str, list[str]]) -> list[str]:
+    """Plugin\\Integration::_addAllowedResources for a config integration: array_merge(api.xml,
+    integration.xml)[name]['resource'] (integration.xml wins). Absent from both: PHP's warning, which
+    Magento's error handler turns into an exception."""
+    if name in consolidated:
+        return consolidated[name]
+    if name in api:
+        return [r for r in api[name] if r]
+    raise MagentoError(f'Warning: Undefined array key "{name}" in {PLUGIN_FILE} on line 129')
+
+
 def process_consolidated(
-    cur: Any, site: Site, tree: AclTree, integrations: dict[str, dict[str, Any]]
+    cur: Any,
+    site: Site,
+    tree: AclTree,
+    integrations: dict[str, dict[str, Any]],
+    api: dict[str, list[str]] | None = None,
 ) -> list[str]:
-    """ConfigBasedIntegrationManager::processConfigBasedIntegrations: keep when equal, else recreate."""
+    """ConfigBasedIntegrationManager::processConfigBasedIntegrations (C3.1, C3.2): every config integration
+    is updated, and the update's plugin grants its resources again (new rule rows every run); then, if
+    anything differs from before, it is deleted and created anew (status 2)."""
+    computed = {n: with_ancestors(tree, d.get("resources", [])) for n, d in integrations.items()}
     changed: list[str] = []
     for name, details in integrations.items():
         data: dict[str, Any] = {"name": name, "setup_type": TYPE_CONFIG}
         data.update({k: v for k, v in details.items() if k != "resources"})
-        resources = with_ancestors(tree, details.get("resources", []))
+        resources = config_resources(name, computed, api or {})
         existing = find_by_name(cur, site, name)
         status = STATUS_INACTIVE
         if existing is not None:
@@ -341,7 +426,9 @@ def process_consolidated(
                 for c in ("email", "endpoint", "identity_link_url", "setup_type")
             )
             update(cur, site, existing["integration_id"], data)
-            if same_fields and set(original) == set(resources) and len(original) == len(resources):
+            grant(cur, site, tree, existing["integration_id"], resources)
+            common = set(original) & set(resources)
+            if same_fields and len(common) == len(original) and len(common) == len(resources):
                 continue
             delete(cur, site, existing["integration_id"])
             status = STATUS_RECREATED
@@ -357,8 +444,12 @@ def process_legacy(
     names: list[str],
     cfg: dict[str, dict[str, Any]],
     api: dict[str, list[str]],
+    consolidated: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """ConfigBasedIntegrationManager::processIntegrationConfig: create or update in place, no parents."""
+    """ConfigBasedIntegrationManager::processIntegrationConfig (C3.3): create or update in place. The
+    grant comes from the service plugin (api.xml's list as written: no parents added) and again from
+    Webapi's Manager plugin; both go through Rules::saveRel, so `Magento_Backend::admin` is allowed too."""
+    computed = {n: with_ancestors(tree, d.get("resources", [])) for n, d in (consolidated or {}).items()}
     for name in names:
         if name not in cfg:
             raise MagentoError(
@@ -366,10 +457,10 @@ def process_legacy(
                 "Model/ConfigBasedIntegrationManager.php on line 72"
             )
         data: dict[str, Any] = {"name": name, "setup_type": TYPE_CONFIG, **cfg[name]}
-        resources = [r for r in api.get(name, []) if r]
         existing = find_by_name(cur, site, name)
         if existing is None:
-            create(cur, site, tree, data, resources, STATUS_INACTIVE)
+            iid = create(cur, site, tree, data, [], STATUS_INACTIVE)
         else:
-            update(cur, site, existing["integration_id"], data)
-            grant(cur, site, tree, existing["integration_id"], resources)
+            iid = existing["integration_id"]
+            update(cur, site, iid, data)
+        grant(cur, site, tree, iid, config_resources(name, computed, api))

@@ -24,16 +24,51 @@ BASE_REQUIRED = [
 ]
 
 
+def render(message: str, parameters: list[str] | dict[str, str] | None) -> str:
+    """Magento\\Framework\\Phrase: `%1`.. from a list, `%name` from a dict."""
+    if isinstance(parameters, dict):
+        for key, value in parameters.items():
+            message = message.replace(f"%{key}", str(value))
+    elif parameters:
+        for i in range(len(parameters), 0, -1):
+            message = message.replace(f"%{i}", str(parameters[i - 1]))
+    return message
+
+
 class OauthError(Exception):
-    """Magento\\Framework\\Oauth\\Exception: 401."""
+    """Magento\\Framework\\Oauth\\Exception: 401. Keeps the raw phrase and its parameters, which REST
+    shows as they are (`message` with the placeholder, `parameters`), while /oauth shows the text."""
 
     status = 401
+
+    def __init__(self, message: str, parameters: list[str] | dict[str, str] | None = None) -> None:
+        super().__init__(render(message, parameters))
+        self.raw = message
+        self.parameters = parameters
 
 
 class OauthInputError(OauthError):
     """Magento\\Framework\\Oauth\\OauthInputException: 400."""
 
     status = 400
+
+
+class MissingParameters(OauthInputError):
+    """_checkRequiredParams: one "is required" error per missing parameter. One reads with its trailing
+    period; several are joined by ", " with each period trimmed (recorded: oauth/request_no_authorization_
+    header.json, oauth/request_missing_consumer_key.json)."""
+
+    REQUIRED = '"%fieldName" is required. Enter and try again.'
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        if len(names) == 1:
+            super().__init__(self.REQUIRED, {"fieldName": names[0]})
+        else:
+            super().__init__("One or more input exceptions have occurred.")
+            Exception.__init__(
+                self, ", ".join(render(self.REQUIRED, {"fieldName": n}).rstrip(".") for n in names)
+            )
 
 
 _PROTOCOL = re.compile(r"oauth_[a-z_-]+")
@@ -89,14 +124,14 @@ class OauthServer:
     # --- Oauth::_validateProtocolParams
     def validate_protocol(self, params: dict[str, str], required: list[str]) -> dict[str, Any]:
         if "oauth_version" in params and params["oauth_version"] != "1.0":
-            raise OauthError(f"OAuth version {params['oauth_version']} is not supported")
-        missing = [f'"{p}" is required. Enter and try again.' for p in required if p not in params]
+            raise OauthError("OAuth version %1 is not supported", [params["oauth_version"]])
+        missing = [p for p in required if p not in params]
         if missing:
-            raise OauthInputError(", ".join(missing))
+            raise MissingParameters(missing)
         if "oauth_token" in params and len(params["oauth_token"]) != 32:
             raise OauthInputError("The token length is invalid. Check the length and try again.")
         if params["oauth_signature_method"] != "HMAC-SHA256":
-            raise OauthInputError(f"Signature method {params['oauth_signature_method']} is not supported")
+            raise OauthInputError("Signature method %1 is not supported", [params["oauth_signature_method"]])
         consumer = self.consumer_by_key(params["oauth_consumer_key"])
         self.validate_nonce(consumer, params["oauth_nonce"], params["oauth_timestamp"])
         return consumer
@@ -124,7 +159,7 @@ class OauthServer:
         )
         if self.cur.fetchone() is not None:
             raise OauthError(
-                f"The nonce is already being used by the consumer with ID {consumer['entity_id']}"
+                "The nonce is already being used by the consumer with ID %1", [str(consumer["entity_id"])]
             )
         self.cur.execute(
             f"INSERT INTO {self.site.t('oauth_nonce')} (nonce, timestamp, consumer_id) VALUES (%s, %s, %s)",
@@ -145,9 +180,13 @@ class OauthServer:
             raise OauthError("The signature is invalid. Verify and try again.")
 
     def consumer_expired(self, consumer: dict[str, Any]) -> bool:
-        period = self.site.config_value(self.cur, "oauth/consumer/expiration_period")
+        """Consumer::isValidForTokenExchange: now - updated_at < oauth/consumer/expiration_period. A
+        consumer never stamped keeps updated_at 0000-00-00 00:00:00 and counts as expired."""
+        period = self.site.config(self.cur, "oauth/consumer/expiration_period")
         expiry = int(period) if period and period.strip().lstrip("-").isdigit() else DEFAULT_EXPIRATION
-        updated = consumer["updated_at"] or consumer["created_at"]
+        updated = consumer["updated_at"]
+        if not hasattr(updated, "year"):
+            return True
         age = (svc.now() - updated).total_seconds()
         return not age < expiry
 
@@ -159,7 +198,7 @@ class OauthServer:
         self.validate_signature(params, consumer, None, method, url)
         token = svc.integration_token(self.cur, self.site, consumer["entity_id"])
         if token is None:
-            raise OauthError(f"A token with consumer ID {consumer['entity_id']} does not exist")
+            raise OauthError("A token with consumer ID %1 does not exist", [str(consumer["entity_id"])])
         if token["type"] != "verifier":
             raise OauthError("Cannot create request token because consumer token is not a verifier token")
         return svc.to_request(self.cur, self.site, token["entity_id"])

@@ -133,6 +133,11 @@ def _scalar(v: Any) -> str:
 
 
 def _dump(v: Any, indent: int) -> str:
+    if isinstance(v, list):
+        if not v:
+            return "[\n" + " " * indent + "]"
+        pad = " " * (indent + 4)
+        return "[\n" + ",\n".join(f"{pad}{_dump(x, indent + 4)}" for x in v) + "\n" + " " * indent + "]"
     if not isinstance(v, dict):
         return _scalar(v)
     if not v:

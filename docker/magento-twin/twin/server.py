@@ -2,10 +2,16 @@
 
 A ThreadingHTTPServer: tokensExchange POSTs to the endpoint inside a request, and the endpoint may call
 back into the store while that request is still open.
+
+What it answers is held against a real 2.4.7-p3 store's recorded replies (shared/magento-2.4.7-p3,
+compared by tests/twin/test_conformance.py): status, headers that clients read (Content-Type, Set-Cookie,
+Location), JSON key order and escaping (`\\/`), the Admin's JS-escaped URL templates (`\\u002F`, `\\u003A`),
+message texts. It behaves like a store in developer mode when env.php says so (REST errors carry `trace`).
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import html
 import json
@@ -22,40 +28,113 @@ from typing import Any
 
 from twin import acl, crypto, site
 from twin import integration as svc
-from twin.oauth import OauthError, OauthInputError, OauthServer, protocol_params
+from twin.oauth import MissingParameters, OauthError, OauthInputError, OauthServer, protocol_params
 
 NOT_AUTHORIZED = "The consumer isn't authorized to access %resources."
+NO_ROUTE = "Request does not match any route."
 LOGIN_FAILED = (
     "The account sign-in was incorrect or your account is disabled temporarily. "
     "Please wait and try again later."
 )
 INVALID_FORM_KEY = "Invalid Form Key. Please refresh the page."
+INVALID_SECRET_KEY = "You entered an invalid Secret Key. Please refresh the page."
+SESSIONS_TERMINATED = "All other open sessions for this account were terminated."
+# Magento_Security's text for a session ended by a login elsewhere (read from its code, not recorded).
+SESSION_ENDED = (
+    "Someone logged into this account from another device or browser. Your current session is terminated."
+)
+INSECURE = (
+    "Warning! Integrations not using HTTPS are insecure and potentially expose private or personally "
+    "identifiable information"
+)
+POPUP = (
+    "<div><p>Please setup or sign in into your 3rd party account to complete setup of this integration."
+    "</p></div>\n"
+)
+TFA_TEXT = (
+    "<div>\n    <p>You need to configure Two-Factor Authorization in order to proceed to your store&#039;s "
+    "admin area</p>\n    <p>An E-mail was sent to you with further instructions</p>\n</div>\n"
+)
+TFA_MAIL_FAILED = "Failed to send the message. Please contact the administrator"
+TWIN_TRACE = "#0 /var/www/html/vendor/magento/module-webapi/Controller/Rest.php: (magento-twin)\n#1 {main}"
 
 SESSIONS: dict[str, dict[str, Any]] = {}
 SESSIONS_LOCK = threading.Lock()
+HTML = "text/html; charset=UTF-8"
+
+
+def php_json(data: Any) -> str:
+    """PHP's json_encode: compact, `/` escaped as `\\/`, non-ASCII as \\uXXXX."""
+    return json.dumps(data, separators=(",", ":")).replace("/", "\\/")
+
+
+def http_date(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+def js_escape(text: str) -> str:
+    """Magento's Escaper::escapeJs: every character but letters, digits, `,`, `.` and `_` as \\uXXXX."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in ",._") else f"\\u{ord(c):04X}" for c in text)
+
+
+def escape_html(text: str) -> str:
+    """htmlspecialchars(ENT_QUOTES): `'` as &#039;."""
+    return html.escape(text, quote=True).replace("&#x27;", "&#039;")
 
 
 class Response:
-    def __init__(
-        self, status: int = 200, body: str | bytes = "", ctype: str = "text/html; charset=UTF-8"
-    ) -> None:
+    """A reply. Headers come out in Magento's order: cookies, the no-cache trio, the reply's own headers
+    (Location, ...), the security headers, then the content type."""
+
+    def __init__(self, status: int = 200, body: str | bytes = "", ctype: str | None = HTML) -> None:
         self.status = status
         self.body = body.encode() if isinstance(body, str) else body
-        self.headers: list[tuple[str, str]] = [("Content-Type", ctype)]
+        self.cookies: list[tuple[str, str]] = []
+        self.headers: list[tuple[str, str]] = []
+        self.ctype = ctype
+        self.magento_headers = False
 
     @classmethod
-    def json(cls, status: int, data: Any) -> Response:
-        return cls(status, json.dumps(data, separators=(",", ":")), "application/json; charset=utf-8")
+    def json(cls, status: int, data: Any, ctype: str = "application/json; charset=utf-8") -> Response:
+        return cls(status, php_json(data), ctype)
 
-    @classmethod
-    def redirect(cls, location: str) -> Response:
-        r = cls(302, "")
-        r.headers.append(("Location", location))
-        return r
+    def cookie(
+        self, name: str, value: str, max_age: int, path: str, domain: str | None, http_only: bool
+    ) -> None:
+        expires = http_date(time.time() + max_age) if max_age else "Thu, 01 Jan 1970 00:00:01 GMT"
+        parts = [f"{name}={value}", f"expires={expires}", f"Max-Age={max_age}", f"path={path}"]
+        if domain:
+            parts.append(f"domain={domain}")
+        if http_only:
+            parts.append("HttpOnly")
+        parts.append("SameSite=Lax")
+        self.cookies.append(("Set-Cookie", "; ".join(parts)))
+
+    def final_headers(self) -> list[tuple[str, str]]:
+        out = list(self.cookies)
+        if self.magento_headers:
+            out += [
+                ("Pragma", "no-cache"),
+                ("Cache-Control", "max-age=0, must-revalidate, no-cache, no-store"),
+                ("Expires", http_date(time.time() - 365 * 86400)),
+            ]
+        out += self.headers
+        if self.magento_headers:
+            out += [
+                ("X-Content-Type-Options", "nosniff"),
+                ("X-XSS-Protection", "1; mode=block"),
+                ("X-Frame-Options", "SAMEORIGIN"),
+            ]
+        if self.ctype:
+            # PHP adds its default `Content-type` last; Magento's own JSON replies say `Content-Type`.
+            out.append(("Content-type" if self.ctype == HTML else "Content-Type", self.ctype))
+        return out
 
 
-def js_escape_url(url: str) -> str:
-    return url.replace("/", "\\u002F")
+def redirect(location: str) -> Response:
+    r = Response(302, "")
+    r.headers.append(("Location", location))
+    return r
 
 
 # ---------------------------------------------------------------- request context
@@ -66,6 +145,7 @@ class Ctx:
         self.body = body
         raw = handler.path
         parts = urllib.parse.urlsplit(raw)
+        self.raw_path = raw
         self.path = parts.path
         self.query = parts.query
         self.site = site.Site()
@@ -74,6 +154,13 @@ class Ctx:
 
     def header(self, name: str) -> str | None:
         return self.h.headers.get(name)
+
+    def query_param(self, name: str) -> str | None:
+        values = urllib.parse.parse_qs(self.query, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+    def cookie_domain(self) -> str:
+        return (self.header("Host") or "").rsplit(":", 1)[0].strip("[]")
 
     def signed_url(self) -> str:
         """scheme://host[:port]/path as Magento sees it (C6.1), X-Forwarded-Proto honoured."""
@@ -94,8 +181,14 @@ class Ctx:
             pass
 
 
+def php_session_cookie(ctx: Ctx, resp: Response) -> None:
+    resp.cookie("PHPSESSID", secrets.token_hex(13), 3600, "/", ctx.cookie_domain(), True)
+
+
 # ---------------------------------------------------------------- OAuth endpoints (C6)
 def oauth_endpoint(ctx: Ctx, kind: str) -> Response:
+    """Replies are text/html (PHP's default type), with Magento's frontend cookies and headers
+    (recorded: oauth/*.json)."""
     params = protocol_params(ctx.header("Authorization"), ctx.header("Content-Type"), ctx.body, ctx.query)
     server = OauthServer(ctx.site, ctx.cur)
     try:
@@ -103,13 +196,87 @@ def oauth_endpoint(ctx: Ctx, kind: str) -> Response:
             token, secret = server.request_token(params, ctx.method, ctx.signed_url())
         else:
             token, secret = server.access_token(params, ctx.method, ctx.signed_url())
+        resp = Response(200, urllib.parse.urlencode({"oauth_token": token, "oauth_token_secret": secret}))
     except OauthError as exc:
-        body = urllib.parse.urlencode({"oauth_problem": str(exc)})
-        return Response(exc.status, body, "text/html; charset=UTF-8")
-    return Response(200, urllib.parse.urlencode({"oauth_token": token, "oauth_token_secret": secret}))
+        resp = Response(exc.status, urllib.parse.urlencode({"oauth_problem": str(exc)}))
+    php_session_cookie(ctx, resp)
+    resp.cookie("private_content_version", secrets.token_hex(16), 315360000, "/", None, False)
+    resp.magento_headers = True
+    resp.headers += [
+        ("X-Magento-Cache-Control", "max-age=0, must-revalidate, no-cache, no-store"),
+        ("X-Magento-Cache-Debug", "MISS"),
+    ]
+    return resp
 
 
 # ---------------------------------------------------------------- REST (C7)
+def _xml_value(tag: str, value: Any, indent: int) -> str:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return f"{pad}<{tag}/>\n"
+        inner = "".join(_xml_value(str(k), v, indent + 1) for k, v in value.items())
+        return f"{pad}<{tag}>\n{inner}{pad}</{tag}>\n"
+    if isinstance(value, list):
+        if not value:
+            return f"{pad}<{tag}/>\n"
+        inner = "".join(_xml_value("item", v, indent + 1) for v in value)
+        return f"{pad}<{tag}>\n{inner}{pad}</{tag}>\n"
+    if value is None or value == "":
+        return f"{pad}<{tag}/>\n"
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return f"{pad}<{tag}>{html.escape(text, quote=False)}</{tag}>\n"
+
+
+def rest_xml(data: Any) -> str:
+    """Webapi's XML renderer: root `<response>`, list entries as `<item>`, two-space indent (recorded:
+    rest/orders_accept_xml.json)."""
+    return '<?xml version="1.0"?>\n' + _xml_value("response", data, 0)
+
+
+def rest_reply(ctx: Ctx, status: int, data: Any, session: bool = True) -> Response:
+    """A REST answer in the format the Accept header asks for (JSON unless it names XML)."""
+    accept = (ctx.header("Accept") or "").lower()
+    if "xml" in accept and not accept.startswith("application/json"):
+        resp = Response(status, rest_xml(data), "application/xml; charset=utf-8")
+    else:
+        resp = Response.json(status, data)
+    if session:
+        php_session_cookie(ctx, resp)
+        resp.headers += [("Expires", "Thu, 19 Nov 1981 08:52:00 GMT"), ("Pragma", "no-cache")]
+    resp.headers.append(("Cache-Control", "no-store"))
+    return resp
+
+
+def rest_error(
+    ctx: Ctx,
+    status: int,
+    message: str,
+    parameters: Any = None,
+    errors: list[dict[str, Any]] | None = None,
+    trace: bool = True,
+    session: bool = True,
+) -> Response:
+    """Webapi's error body: the raw phrase (placeholders kept), `parameters` when it has any (a list for
+    %1, an object for %name), `errors` for several input errors, and in developer mode `trace` (null for
+    errors raised without one, such as an unknown route)."""
+    data: dict[str, Any] = {"message": message}
+    if errors:
+        data["errors"] = errors
+    if parameters:
+        data["parameters"] = parameters
+    if site.developer_mode():
+        data["trace"] = TWIN_TRACE if trace else None
+    return rest_reply(ctx, status, data, session=session)
+
+
+def oauth_rest_error(ctx: Ctx, exc: OauthError) -> Response:
+    if isinstance(exc, MissingParameters) and len(exc.names) > 1:
+        errors = [{"message": MissingParameters.REQUIRED, "parameters": {"fieldName": n}} for n in exc.names]
+        return rest_error(ctx, 400, exc.raw, errors=errors)
+    return rest_error(ctx, 400 if isinstance(exc, OauthInputError) else 401, exc.raw, exc.parameters)
+
+
 def webapi_routes(modules: list[site.Module]) -> dict[tuple[str, str], list[str]]:
     routes: dict[tuple[str, str], list[str]] = {}
     for mod in modules:
@@ -144,7 +311,8 @@ def rest_data(ctx: Ctx, route: str) -> Response:
             f"SELECT store_id, code, name, website_id, group_id, is_active FROM {t('store')} "
             f"ORDER BY store_id"
         )
-        return Response.json(
+        return rest_reply(
+            ctx,
             200,
             [
                 {
@@ -160,12 +328,8 @@ def rest_data(ctx: Ctx, route: str) -> Response:
         )
     criteria, size, page = search_criteria(ctx.query)
     if criteria is None:
-        return Response.json(
-            400,
-            {
-                "message": '"%fieldName" is required. Enter and try again.',
-                "parameters": {"fieldName": "searchCriteria"},
-            },
+        return rest_error(
+            ctx, 400, '"%fieldName" is required. Enter and try again.', {"fieldName": "searchCriteria"}
         )
     table, mapper = {
         "/V1/orders": (
@@ -222,7 +386,8 @@ def rest_data(ctx: Ctx, route: str) -> Response:
     if size:
         sql += f" LIMIT {int(size)} OFFSET {int(size) * (max(page, 1) - 1)}"
     ctx.cur.execute(sql)
-    return Response.json(
+    return rest_reply(
+        ctx,
         200,
         {"items": [mapper(r) for r in ctx.cur.fetchall()], "search_criteria": criteria, "total_count": total},
     )
@@ -237,16 +402,16 @@ def rest(ctx: Ctx) -> Response:
         if store_code != "all":
             ctx.cur.execute(f"SELECT store_id FROM {ctx.site.t('store')} WHERE code=%s", (store_code,))
             if ctx.cur.fetchone() is None:
-                return Response.json(
-                    400,
-                    {"message": "The store that was requested wasn't found. Verify the store and try again."},
+                return rest_error(
+                    ctx, 400, "The store that was requested wasn't found. Verify the store and try again."
                 )
     route = parts.rstrip("/") or "/"
     modules = site.enabled_modules()
     routes = webapi_routes(modules)
     resources = routes.get((ctx.method, route))
     if resources is None:
-        return Response.json(404, {"message": "Request does not match any route."})
+        # A Webapi\\Exception made without a trace, before any session (recorded: rest/unknown_route.json).
+        return rest_error(ctx, 404, NO_ROUTE, trace=False, session=False)
     integration_id = None
     auth = ctx.header("Authorization") or ""
     try:
@@ -265,26 +430,22 @@ def rest(ctx: Ctx) -> Response:
                 )
                 row = ctx.cur.fetchone()
                 integration_id = row["integration_id"] if row else None
-    except OauthInputError as exc:
-        return Response.json(400, {"message": str(exc)})
     except OauthError as exc:
-        return Response.json(401, {"message": str(exc)})
+        return oauth_rest_error(ctx, exc)
     allowed = False
     if integration_id is not None:
         tree = acl.build_tree(modules)
         rules = svc.rules(ctx.cur, ctx.site, integration_id)
         allowed = all(acl.is_allowed(tree, rules, r) for r in resources)
     if not allowed:
-        return Response.json(
-            401, {"message": NOT_AUTHORIZED, "parameters": {"resources": ", ".join(resources)}}
-        )
+        return rest_error(ctx, 401, NOT_AUTHORIZED, {"resources": ", ".join(resources)})
     return rest_data(ctx, route)
 
 
 def bearer_integration(ctx: Ctx, token: str) -> int | None:
     """Integration access tokens as bearer tokens only with
     oauth/consumer/enable_integration_as_bearer=1 (C7.3)."""
-    if ctx.site.config_value(ctx.cur, "oauth/consumer/enable_integration_as_bearer", "0") != "1":
+    if ctx.site.config(ctx.cur, "oauth/consumer/enable_integration_as_bearer") != "1":
         return None
     ctx.cur.execute(
         f"SELECT * FROM {ctx.site.t('oauth_token')} WHERE token=%s AND type='access' AND revoked=0", (token,)
@@ -308,7 +469,11 @@ def slow_if_cold(step_seconds: float = 1.0) -> None:
 
 
 def url_key(route: str, controller: str, action: str, form_key: str) -> str:
+    """The secret URL key: one per route/controller/action and session form key (C5.2: keys per URL)."""
     return hashlib.sha256((route + controller + action + form_key).encode()).hexdigest()
+
+
+MESSAGE_TYPES = ("error", "warning", "notice", "success")
 
 
 class Admin:
@@ -317,10 +482,14 @@ class Admin:
         self.segs = segs
         self.front = ctx.site.front_name
         self.base = ctx.site.base_url(ctx.cur)
-        self.cookie_header: str | None = None
-        self.session = self.load_session()
+        self.keys_on = ctx.site.config(ctx.cur, "admin/security/use_form_key") != "0"
+        self.lifetime = int(ctx.site.config(ctx.cur, "admin/security/session_lifetime") or 900)
+        self.sid, self.session = self.load_session()
+        self.dispatched = False
+        self.cookie_plan: list[str] = []
 
-    def load_session(self) -> dict[str, Any]:
+    # --- session, cookies, URLs
+    def load_session(self) -> tuple[str, dict[str, Any]]:
         cookies = {}
         for part in (self.ctx.header("Cookie") or "").split(";"):
             name, _, value = part.strip().partition("=")
@@ -329,91 +498,179 @@ class Admin:
         with SESSIONS_LOCK:
             sess = SESSIONS.get(sid)
             if sess is None:
-                sid = secrets.token_hex(16)
-                sess = {
-                    "id": sid,
-                    "form_key": crypto.random_token(16),
-                    "user_id": None,
-                    "messages": [],
-                    "tfa": False,
-                }
+                sid = secrets.token_hex(13)
+                sess = {"form_key": crypto.random_form_key(), "user_id": None, "messages": [], "tfa": False}
                 SESSIONS[sid] = sess
-        self.cookie_header = f"admin={sid}; path=/{self.front}; HttpOnly; SameSite=Lax"
-        return sess
+        return sid, sess
+
+    def add_message(self, kind: str, text: str) -> None:
+        self.session["messages"].append((kind, text))
+
+    def is_ajax(self) -> bool:
+        """Request::isAjax: the X-Requested-With header, or an ajax/isAjax parameter."""
+        return (self.ctx.header("X-Requested-With") or "") == "XMLHttpRequest" or bool(
+            self.ctx.query_param("isAjax") or self.ctx.query_param("ajax")
+        )
 
     def url(
         self,
         route_front: str,
-        controller: str,
-        action: str,
+        controller: str = "index",
+        action: str = "index",
         params: dict[str, str] | None = None,
-        route: str = "adminhtml",
-        key: bool = True,
     ) -> str:
-        path = f"{self.base}{self.front}/{route_front}/{controller}/{action}/"
+        """Backend\\Model\\Url: keys on, `.../key/<k>/`; keys off (use_form_key 0) no key,
+        and trailing default `index` parts left out (`/admin/admin/integration/`, recorded)."""
+        route = {"admin": "adminhtml"}.get(route_front, route_front)
+        parts = [route_front, controller, action]
         for k, v in (params or {}).items():
-            path += f"{k}/{v}/"
-        if key:
-            path += f"key/{url_key(route, controller, action, self.session['form_key'])}/"
-        return path
+            parts += [k, v]
+        if self.keys_on:
+            parts += ["key", url_key(route, controller, action, self.session["form_key"])]
+        elif not params:
+            while len(parts) > 1 and parts[-1] == "index":
+                parts.pop()
+        return f"{self.base}{self.front}/" + "/".join(parts) + "/"
 
-    def dashboard_url(self) -> str:
+    def startup_url(self) -> str:
         return self.url("admin", "dashboard", "index")
 
-    def tfa_url(self) -> str:
-        return self.url("tfa", "tfa", "index", route="tfa")
+    def grid_url(self) -> str:
+        return self.url("admin", "integration", "index")
+
+    def redirect(self, location: str) -> Response:
+        """An Admin redirect; for an XHR Magento answers 200 JSON {"_redirect": url} instead (recorded:
+        admin/tokensExchange_nolistener_reauth0_1_get.json, admin/tokensExchange_wrong_key.json)."""
+        if self.is_ajax():
+            return Response.json(200, {"_redirect": location}, "application/json")
+        return redirect(location)
 
     def finish(self, resp: Response) -> Response:
-        if self.cookie_header:
-            resp.headers.append(("Set-Cookie", self.cookie_header))
+        resp.magento_headers = True
+        plan = self.cookie_plan or (["admin", "admin"] if self.dispatched else ["admin"])
+        domain = self.ctx.cookie_domain()
+        for name in plan:
+            if name == "admin":
+                resp.cookie("admin", self.sid, self.lifetime, f"/{self.front}", domain, True)
+            else:
+                resp.cookie("form_key", "deleted", 0, f"/{self.front}", domain, False)
         return resp
 
-    def page(self, title: str, body: str) -> Response:
-        msgs = "".join(
-            f'<div class="message message-{kind} {kind}"><div data-ui-id="messages-message-{kind}">'
-            f"{html.escape(text)}</div></div>"
-            for kind, text in self.session["messages"]
-        )
+    # --- pages
+    def messages_html(self) -> str:
+        msgs = self.session["messages"]
         self.session["messages"] = []
+        return "".join(
+            f'<div class="message message-{kind} {kind}"><div data-ui-id="messages-message-{kind}" >'
+            f"{escape_html(text)}</div></div>"
+            for order in MESSAGE_TYPES
+            for kind, text in msgs
+            if kind == order
+        )
+
+    def document(self, title: str, body_class: str, body: str, base_route: str = "admin") -> str:
+        return (
+            '<!doctype html>\n<html lang="en">\n    <head >\n        <script>\n'
+            f"    var BASE_URL = '{self.url(base_route)}';\n"
+            f"    var FORM_KEY = '{self.session['form_key']}';\n"
+            '</script>        <meta charset="utf-8"/>\n'
+            f'<meta name="title" content="{escape_html(title)}"/>\n'
+            f"<title>{escape_html(title)}</title>\n    </head>\n"
+            f'    <body data-container="body" id="html-body" class="{body_class}">\n'
+            f'        <section class="page-wrapper">\n{body}</section>    </body>\n</html>\n'
+        )
+
+    def login_layout(self, title: str, body_class: str, content: str, base_route: str = "admin") -> Response:
+        messages = self.messages_html()
+        block = f'<div class="messages">{messages}</div>' if messages else ""
         return Response(
             200,
-            f"<!doctype html><html><head><title>{html.escape(title)} / Magento Admin</title></head><body>"
-            f'<div id="messages"><div class="messages">{msgs}</div></div>{body}</body></html>',
+            self.document(
+                title,
+                body_class,
+                '<header class="login-header"><a href="' + f"{self.base}{self.front}/admin/" + '" '
+                'class="logo">Magento Admin Panel</a>\n</header>'
+                f'<div class="login-content">{block}{content}</div>'
+                '<footer class="login-footer"></footer>',
+                base_route,
+            ),
+        )
+
+    def admin_page(self, title: str, body_class: str, content: str) -> Response:
+        menu = (
+            '<ul id="nav" role="menubar" ><li  data-ui-id="menu-magento-backend-dashboard"  '
+            'class="item-dashboard    level-0" id="menu-magento-backend-dashboard" aria-haspopup="true" '
+            f'role="menu-item"><a href="{self.startup_url()}"   class=""><span>Dashboard</span></a></li>'
+            '<li  data-ui-id="menu-magento-backend-system"  class="item-system  parent  level-0" '
+            'id="menu-magento-backend-system" aria-haspopup="true" role="menu-item"><a href="#"   '
+            'onclick="return false;" class=""><span>System</span></a><div class="submenu"><ul role="menu" >'
+            '<li  data-ui-id="menu-magento-integration-system-extensions"  class="item-system-extensions  '
+            'parent  level-1" role="menu-item"><strong class="submenu-group-title" role="presentation">'
+            '<span>Extensions</span></strong><div class="submenu"><ul role="menu" ><li  '
+            'data-ui-id="menu-magento-integration-system-integrations"  class="item-system-integrations    '
+            f'level-2" role="menu-item"><a href="{self.grid_url()}"   class=""><span>Integrations</span>'
+            "</a></li></ul></div></li></ul></div></li>"
+            '<li  data-ui-id="menu-magento-backend-stores"  class="item-stores level-0" role="menu-item">'
+            f'<a href="{self.url("admin", "auth", "logout")}" class=""><span>Sign Out</span></a></li></ul>'
+        )
+        return Response(
+            200,
+            self.document(
+                f"{title} / Magento Admin",
+                body_class,
+                f'<div class="menu-wrapper">{menu}</div>'
+                f'<div id="messages"><div class="messages">{self.messages_html()}</div></div>'
+                f'<div id="page:main-container" class="page-columns">{content}</div>',
+            ),
         )
 
     def login_page(self) -> Response:
         slow_if_cold()
-        return self.page(
-            "Magento Admin",
-            f'<form method="post" action="{self.base}{self.front}/" id="login-form" autocomplete="off">'
-            f'<input name="form_key" type="hidden" value="{self.session["form_key"]}" />'
-            '<fieldset class="admin__fieldset"><legend class="admin__legend"><span>Welcome, '
-            "please sign in</span>"
-            '</legend><input id="username" type="text" name="login[username]" />'
-            '<input id="login" type="password" name="login[password]" />'
-            '<button type="submit" class="action-login action-primary"><span>Sign in</span></button>'
-            "</fieldset></form>",
+        form = (
+            '<form method="post" action="" id="login-form" data-mage-init=\'{"form": {}, "validation": {}}\' '
+            'autocomplete="off">\n    <fieldset class="admin__fieldset">\n'
+            '        <legend class="admin__legend">'
+            "\n            <span>Welcome, please sign in</span>\n        </legend><br/>\n"
+            f'        <input name="form_key" type="hidden" value="{self.session["form_key"]}" />\n'
+            '        <input id="username" class="admin__control-text" type="text" name="login[username]" '
+            'autofocus value="" data-validate="{required:true}" placeholder="user&#x20;name" '
+            'autocomplete="off" />\n'
+            '        <input id="login" class="admin__control-text" type="password" name="login[password]" '
+            'data-validate="{required:true}" value="" placeholder="password" autocomplete="off" />\n'
+            '        <div class="form-actions"><div class="actions"><button class="action-login '
+            'action-primary"><span>Sign in</span></button></div></div>\n    </fieldset>\n</form>\n'
         )
+        return self.login_layout("Magento Admin", "adminhtml-auth-login page-layout-admin-login", form)
 
+    # --- dispatch
     def handle(self) -> Response:
         ctx = self.ctx
         form = ctx.form() if ctx.method == "POST" else {}
         if "login[username]" in form:
             return self.login(form)
+        if self.session.pop("ended", False):
+            self.add_message("error", SESSION_ENDED)
         if not self.session["user_id"]:
             return self.login_page()
         route_front = self.segs[0] if self.segs else ""
         if not route_front:
-            return Response.redirect(self.dashboard_url())
+            # Backend's index controller sends the startup page; keyed, the bare URL fails the key check.
+            self.dispatched = not self.keys_on
+            return self.redirect(self.startup_url())
         controller = self.segs[1] if len(self.segs) > 1 else "index"
         action = self.segs[2] if len(self.segs) > 2 else "index"
         rest = self.segs[3:]
         params = {rest[i]: rest[i + 1] for i in range(0, len(rest) - 1, 2)}
         route = {"admin": "adminhtml"}.get(route_front, route_front)
+        if self.keys_on and params.get("key") != url_key(route, controller, action, self.session["form_key"]):
+            # AbstractAction::_processUrlKeys (recorded: admin/grid_wrong_key_1_get.json,
+            # admin/tokensExchange_wrong_key.json, admin/tokensExchange_wrong_key_isAjax.json).
+            if ctx.query_param("isAjax") or ctx.query_param("ajax"):
+                return Response.json(200, {"error": True, "message": INVALID_SECRET_KEY}, "application/json")
+            return self.redirect(self.startup_url())
         if self.two_factor_pending() and route != "tfa":
-            return Response.redirect(self.tfa_url())
-        if params.get("key") != url_key(route, controller, action, self.session["form_key"]):
-            return Response.redirect(self.dashboard_url())
+            return self.redirect(self.url("tfa", "tfa", "requestconfig"))
+        self.dispatched = True
         if route == "tfa":
             return self.tfa_page()
         if controller == "dashboard":
@@ -422,11 +679,13 @@ class Admin:
             return self.grid()
         if controller == "integration" and action == "tokensExchange":
             return self.tokens_exchange(params)
+        if controller == "integration" and action == "tokensDialog":
+            return self.tokens_dialog(params)
         if controller == "integration" and action == "delete":
             return self.delete(params)
         if controller == "auth" and action == "logout":
             self.session["user_id"] = None
-            return Response.redirect(f"{self.base}{self.front}/")
+            return self.redirect(f"{self.base}{self.front}/")
         return Response(404, "<html><body>404 Not Found</body></html>")
 
     def two_factor_pending(self) -> bool:
@@ -435,165 +694,218 @@ class Admin:
     def login(self, form: dict[str, str]) -> Response:
         slow_if_cold()
         if form.get("form_key") != self.session["form_key"]:
-            self.session["messages"].append(("error", INVALID_FORM_KEY))
-            return Response.redirect(f"{self.base}{self.front}/")
+            self.add_message("error", INVALID_FORM_KEY)
+            return redirect(f"{self.base}{self.front}/")
+        self.session["form_key"] = crypto.random_form_key()  # a new one for every attempt (recorded)
         username = form.get("login[username]", "")
+        t = self.ctx.site.t
         self.ctx.cur.execute(
-            f"SELECT user_id, password, is_active FROM {self.ctx.site.t('admin_user')} WHERE username=%s",
+            f"SELECT user_id, password, is_active, lock_expires FROM {t('admin_user')} WHERE username=%s",
             (username,),
         )
         row = self.ctx.cur.fetchone()
+        locked = row is not None and hasattr(row["lock_expires"], "year") and row["lock_expires"] > svc.now()
         if (
             row is None
             or not row["is_active"]
+            or locked
             or not crypto.verify_password(form.get("login[password]", ""), row["password"])
         ):
-            self.session["messages"].append(("error", LOGIN_FAILED))
+            self.add_message("error", LOGIN_FAILED)
+            self.cookie_plan = ["admin", "form_key"]
             return self.login_page()
-        self.session["user_id"] = row["user_id"]
+        user_id = row["user_id"]
+        with SESSIONS_LOCK:
+            SESSIONS.pop(self.sid, None)
+            self.sid = secrets.token_hex(13)  # a new session id at login
+            SESSIONS[self.sid] = self.session
+            ended = 0
+            if self.ctx.site.config(self.ctx.cur, "admin/security/admin_account_sharing") != "1":
+                for other in SESSIONS.values():
+                    if other is not self.session and other.get("user_id") == user_id:
+                        other.update(user_id=None, ended=True)
+                        ended += 1
+        self.session.update(user_id=user_id, tfa=False)
+        if ended:
+            self.add_message("warning", SESSIONS_TERMINATED)
         self.ctx.cur.execute(
-            f"UPDATE {self.ctx.site.t('admin_user')} SET logdate=%s, lognum=lognum+1 WHERE user_id=%s",
-            (svc.now(), row["user_id"]),
+            f"UPDATE {t('admin_user')} SET logdate=%s, lognum=lognum+1 WHERE user_id=%s", (svc.now(), user_id)
         )
-        return Response.redirect(self.dashboard_url())
+        self.cookie_plan = ["form_key", "admin"]
+        # Keys on: the absolute keyed startup page. Keys off: the request URI, relative (recorded:
+        # admin/login_ok_1_post.json, admin/nokey_login_ok_1_post.json).
+        return redirect(self.startup_url() if self.keys_on else self.ctx.raw_path)
 
     def tfa_page(self) -> Response:
-        return self.page(
-            "Two-Factor Authentication",
-            '<div class="tfa-configure"><h1>Two-Factor Authentication</h1><p>You need to '
-            "configure Two-Factor "
-            "Authorization in order to proceed to your store's admin panel. If you have any "
-            "questions, please "
-            "contact your administrator.</p></div>",
+        """Magento_TwoFactorAuth's requestconfig page (recorded: admin/tfa_login_ok_3_get.json)."""
+        self.add_message("error", TFA_MAIL_FAILED)
+        logout = self.url("admin", "auth", "logout")
+        content = f'<li><a href="{logout}" class="tfa-logout-link" >Logout</a></li>{TFA_TEXT}'
+        return self.login_layout(
+            "Magento Admin", "tfa-tfa-requestconfig page-layout-admin-login", content, "tfa"
         )
 
     def dashboard(self) -> Response:
         slow_if_cold()
-        grid = self.url("admin", "integration", "index")
-        return self.page(
+        return self.admin_page(
             "Dashboard",
-            '<h1 class="page-title">Dashboard</h1><nav><ul id="nav">'
-            f'<li class="item-system-integrations"><a href="{grid}">Integrations</a></li>'
-            f'<li><a href="{self.url("admin", "auth", "logout")}">Sign Out</a></li></ul></nav>',
+            "adminhtml-dashboard-index page-layout-admin-1column",
+            '<h1 class="page-title">Dashboard</h1>',
+        )
+
+    def grid_row(self, r: dict[str, Any]) -> str:
+        """One row; the Activate link as Link\\Activate renders it: caption `Reauthorize` only for status 1,
+        data-row-is-reauthorize 0 only for status 0, token exchange when endpoint AND identity link are set
+        (recorded: admin/integrations_grid.html)."""
+        status = r["status"]
+        caption = "Reauthorize" if status == svc.STATUS_ACTIVE else "Activate"
+        insecure = any((r[c] or "").lower().startswith("http:") for c in ("endpoint", "identity_link_url"))
+        notice = (
+            '<span class="security-notice"><span>Integration not secure</span></span>' if insecure else ""
+        )
+        status_text = {0: "Inactive", 1: "Active", 2: "Reset"}.get(status, "")
+        iid = r["integration_id"]
+        exchange = "1" if r["endpoint"] and r["identity_link_url"] else "0"
+        delete = self.url("admin", "integration", "delete", {"id": str(iid)})
+        disabled = ' disabled="disabled"' if r["setup_type"] == svc.TYPE_CONFIG else ""
+        return (
+            '<tr data-role="row" title="" ><td data-column="name" class="&#x20;col-name  ">'
+            f"{escape_html(r['name'])}{notice}</td>"
+            f'<td data-column="status" class="&#x20;col-status  ">{status_text}</td>'
+            '<td data-column="activate" class="&#x20;col-activate  ">'
+            f'<a href="javascript:void(0);" title="{caption}" data-row-id="{iid}" '
+            'data-row-dialog="permissions" '
+            f'data-row-is-reauthorize="{0 if status == svc.STATUS_INACTIVE else 1}" '
+            f'data-row-is-token-exchange="{exchange}" onclick="integration.popup.show(this);">'
+            f"{caption}</a></td>"
+            '<td data-column="delete" class="&#x20;col-delete  last">'
+            f'<button class="action&#x20;delete" id="delete"{disabled}></button><script>'
+            f"this.setAttribute('data-url', '{delete}');</script></td></tr>"
         )
 
     def grid(self) -> Response:
+        """The integration grid (C5.2): `new Integration(...)` with five positional URL templates, each
+        JS-escaped (`\\u002F`, `\\u003A`) and keyed for its own action (recorded:
+        admin/integrations_grid.html, admin/nokey_integrations_grid.html)."""
         slow_if_cold()
         if site.realistic_timing() and os.path.exists(site.COLD_FLAG):
             os.unlink(site.COLD_FLAG)
         t = self.ctx.site.t
         self.ctx.cur.execute(f"SELECT * FROM {t('integration')} ORDER BY integration_id")
-        status_text = {0: "Inactive", 1: "Active", 2: "Reset"}
-        rows = "".join(
-            f'<tr data-row-id="{r["integration_id"]}"><td>{html.escape(r["name"])}</td>'
-            f"<td>{status_text.get(r['status'], '')}</td>"
-            f'<td><a href="#" data-row-id="{r["integration_id"]}" class="action activate">'
-            f"{'Reauthorize' if r['status'] == 1 else 'Activate'}</a></td></tr>"
-            for r in self.ctx.cur.fetchall()
+        rows = list(self.ctx.cur.fetchall())
+        if any(
+            (r[c] or "").lower().startswith("http:") for r in rows for c in ("endpoint", "identity_link_url")
+        ):
+            self.add_message("notice", INSECURE)
+        dialog = {"id": ":id", "reauthorize": ":isReauthorize"}
+        templates = [
+            self.url("admin", "integration", "permissionsDialog", dialog),
+            self.url("admin", "integration", "tokensDialog", dialog),
+            self.url("admin", "integration", "tokensExchange", dialog),
+            self.url("admin", "integration", "index"),
+            self.url("admin", "integration", "loginSuccessCallback"),
+        ]
+        args = ",\n".join(f"            '{js_escape(u)}'" for u in templates)
+        script = (
+            '<script>    require([\n        "jquery",\n        "Magento_Integration/js/integration"\n'
+            "    ], function ($) {\n\n        window.integration = new Integration(\n"
+            f"{args}\n        );\n    }});</script>\n"
+            '<div id="integration-popup-container"></div>\n'
         )
-        urls = {
-            "tokensExchange": js_escape_url(
-                self.url(
-                    "admin", "integration", "tokensExchange", {"id": ":id", "reauthorize": ":isReauthorize"}
-                )
-            ),
-            "permissionsDialog": js_escape_url(
-                self.url(
-                    "admin",
-                    "integration",
-                    "permissionsDialog",
-                    {"id": ":id", "reauthorize": ":isReauthorize"},
-                )
-            ),
-            "delete": js_escape_url(self.url("admin", "integration", "delete", {"id": ":id"})),
-            "tokensDialog": js_escape_url(
-                self.url(
-                    "admin", "integration", "tokensDialog", {"id": ":id", "reauthorize": ":isReauthorize"}
-                )
-            ),
-        }
-        init = (
-            '{"*": {"Magento_Integration/js/integration": {"url": {'
-            + ", ".join(f'"{k}": "{v}"' for k, v in urls.items())
-            + "}}}}"
+        body = "".join(self.grid_row(r) for r in rows)
+        table = (
+            '<div id="integrationGrid" data-grid-id="integrationGrid"><table class="data-grid" '
+            f'id="integrationGrid_table"><tbody>{body}</tbody></table></div>'
         )
-        return self.page(
-            "Integrations",
-            '<h1 class="page-title">Integrations</h1><table class="data-grid" id="integrationGrid_table">'
-            f"<tbody>{rows}</tbody></table>"
-            f'<script type="text/x-magento-init">{init}</script>',
+        return self.admin_page(
+            "Integrations / Extensions / System",
+            "adminhtml-integration-index page-layout-admin-1column",
+            '<h1 class="page-title">Integrations</h1>' + script + table,
         )
 
-    def delete(self, params: dict[str, str]) -> Response:
-        """Integration controller delete: config-made integrations cannot be deleted (C3.4)."""
-        ctx = self.ctx
-        integ = svc.get(ctx.cur, ctx.site, int(params.get("id", "0") or 0))
-        if integ is None:
-            self.session["messages"].append(("error", "This integration no longer exists."))
-        elif integ["setup_type"] == svc.TYPE_CONFIG:
-            self.session["messages"].append(
-                ("error", f"Uninstall the extension to remove integration '{integ['name']}'.")
-            )
-        else:
-            svc.delete(ctx.cur, ctx.site, integ["integration_id"])
-            self.session["messages"].append(
-                ("success", f"The integration '{integ['name']}' has been deleted.")
-            )
-        return Response.redirect(self.url("admin", "integration", "index"))
-
-    def tokens_exchange(self, params: dict[str, str]) -> Response:
-        """Integration controller tokensExchange (C5.3); without endpoint + identity link, mints
-        tokens (C5.1)."""
-        ctx = self.ctx
-        grid = self.url("admin", "integration", "index")
+    def integration_from(self, params: dict[str, str]) -> dict[str, Any] | None:
         try:
             iid = int(params.get("id", "0"))
         except ValueError:
             iid = 0
-        integ = svc.get(ctx.cur, ctx.site, iid)
+        integ = svc.get(self.ctx.cur, self.ctx.site, iid)
         if integ is None:
-            self.session["messages"].append(("error", f'The integration with ID "{iid}" doesn\'t exist.'))
-            return Response.redirect(grid)
+            self.add_message("error", f'The integration with ID "{iid}" doesn\'t exist.')
+        return integ
+
+    def delete(self, params: dict[str, str]) -> Response:
+        """Integration controller delete: config-made integrations cannot be deleted (C3.4)."""
+        ctx = self.ctx
+        integ = self.integration_from(params)
+        if integ is None:
+            pass
+        elif integ["setup_type"] == svc.TYPE_CONFIG:
+            self.add_message("error", f"Uninstall the extension to remove integration '{integ['name']}'.")
+        else:
+            svc.delete(ctx.cur, ctx.site, integ["integration_id"])
+            self.add_message("success", f"The integration '{integ['name']}' has been deleted.")
+        return self.redirect(self.grid_url())
+
+    def tokens_exchange(self, params: dict[str, str]) -> Response:
+        """Integration controller tokensExchange (C5.3): always the POST to the endpoint; the JSON reply
+        (recorded: admin/tokensExchange_reauth0.json); on a failure the error goes to the session and the
+        answer is a redirect to the grid (for an XHR the {"_redirect"} JSON)."""
+        ctx = self.ctx
+        integ = self.integration_from(params)
+        if integ is None:
+            return self.redirect(self.grid_url())
         consumer_id = integ["consumer_id"]
-        if not (integ["endpoint"] and integ["identity_link_url"]):
-            ctx.cur.execute("START TRANSACTION")
-            svc.mint_access_token(ctx.cur, ctx.site, consumer_id)
-            ctx.cur.execute(
-                f"UPDATE {ctx.site.t('integration')} SET status=%s WHERE integration_id=%s",
-                (svc.STATUS_ACTIVE, iid),
-            )
-            ctx.cur.execute("COMMIT")
-            self.session["messages"].append(
-                ("success", f"The integration '{integ['name']}' has been activated.")
-            )
-            return Response.json(
-                200,
-                {
-                    "identity_link_url": integ["identity_link_url"],
-                    "oauth_consumer_key": None,
-                    "popup_content": '<div id="integration-token-popup"></div>',
-                },
-            )
-        if params.get("reauthorize") == "1":
+        reauthorize = params.get("reauthorize", "0") not in ("", "0")
+        if reauthorize:
             svc.delete_integration_token(ctx.cur, ctx.site, consumer_id)
             ctx.cur.execute(
                 f"UPDATE {ctx.site.t('integration')} SET status=%s WHERE integration_id=%s",
-                (svc.STATUS_INACTIVE, iid),
+                (svc.STATUS_INACTIVE, integ["integration_id"]),
             )
         try:
             svc.post_to_consumer(ctx.conn, ctx.site, consumer_id, integ["endpoint"])
         except svc.MagentoError as exc:
-            self.session["messages"].append(("error", str(exc)))
-            return Response.redirect(grid)
+            self.add_message("error", str(exc))
+            return self.redirect(self.grid_url())
+        sent = "re-authorization" if reauthorize else "activation"
+        self.add_message("notice", f"Integration '{escape_html(integ['name'])}' has been sent for {sent}.")
         consumer = svc.load_consumer(ctx.cur, ctx.site, consumer_id)
         return Response.json(
             200,
             {
                 "identity_link_url": integ["identity_link_url"],
                 "oauth_consumer_key": consumer["key"] if consumer else None,
-                "popup_content": '<div id="integration-popup-container" data-role="integration-popup"></div>',
+                "popup_content": POPUP,
             },
+            "application/json",
         )
+
+    def tokens_dialog(self, params: dict[str, str]) -> Response:
+        """Integration controller tokensDialog (C5.1): the Admin mints the tokens itself, no endpoint call,
+        status 1; the popup shows them (what integration.js opens for a row without token exchange)."""
+        ctx = self.ctx
+        integ = self.integration_from(params)
+        if integ is None:
+            return self.redirect(self.grid_url())
+        clear = params.get("reauthorize", "0") not in ("", "0")
+        if svc.create_access_token(ctx.cur, ctx.site, integ["consumer_id"], clear):
+            ctx.cur.execute(
+                f"UPDATE {ctx.site.t('integration')} SET status=%s WHERE integration_id=%s",
+                (svc.STATUS_ACTIVE, integ["integration_id"]),
+            )
+        consumer = svc.load_consumer(ctx.cur, ctx.site, integ["consumer_id"]) or {}
+        token = svc.integration_token(ctx.cur, ctx.site, integ["consumer_id"]) or {}
+        fields = {
+            "consumer_key": consumer.get("key", ""),
+            "consumer_secret": ctx.site.encryptor.decrypt(consumer["secret"]) if consumer else "",
+            "token": token.get("token", ""),
+            "token_secret": ctx.site.encryptor.decrypt(token["secret"]) if token else "",
+        }
+        inputs = "".join(
+            f'<input id="{k}" name="{k}" type="text" readonly value="{escape_html(v)}" />'
+            for k, v in fields.items()
+        )
+        return Response(200, f'<div id="integration-token-popup">{inputs}</div>')
 
 
 # ---------------------------------------------------------------- dispatch
@@ -614,7 +926,7 @@ class Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             resp = Response(500, "<html><body>An error has happened during application run.</body></html>")
         self.send_response(resp.status)
-        for k, v in resp.headers:
+        for k, v in resp.final_headers():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(resp.body)))
         self.end_headers()

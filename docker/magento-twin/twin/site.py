@@ -96,6 +96,43 @@ def is_installed() -> bool:
     return os.path.isfile(ENV_PHP)
 
 
+def config_defaults(modules: list[Module] | None = None) -> dict[str, str]:
+    """`<default>` values of the enabled modules' etc/config.xml, flattened to paths (`a/b/c`)."""
+    out: dict[str, str] = {}
+
+    def walk(node: ET.Element, prefix: str) -> None:
+        for child in node:
+            path = f"{prefix}/{child.tag}" if prefix else child.tag
+            if len(child):
+                walk(child, path)
+            else:
+                out[path] = (child.text or "").strip()
+
+    for mod in modules if modules is not None else enabled_modules():
+        path = mod.file("etc/config.xml")
+        if not os.path.isfile(path):
+            continue
+        try:
+            default = ET.parse(path).getroot().find("default")  # noqa: S314
+        except ET.ParseError:
+            continue
+        if default is not None:
+            walk(default, "")
+    return out
+
+
+def mage_mode() -> str:
+    """env.php MAGE_MODE (`default` when absent), the way Magento's App\\State reads it."""
+    try:
+        return str(read_env().get("MAGE_MODE") or "default")
+    except (OSError, ValueError):
+        return "default"
+
+
+def developer_mode() -> bool:
+    return mage_mode() == "developer"
+
+
 class Site:
     """What a request or command needs: env.php values, a DB connection, the encryptor."""
 
@@ -137,6 +174,11 @@ class Site:
         )
         row = cur.fetchone()
         return default if row is None else row["value"]
+
+    def config(self, cur: Any, path: str) -> str | None:
+        """The stored value, else the etc/config.xml default (what ScopeConfig::getValue answers)."""
+        value = self.config_value(cur, path)
+        return value if value is not None else config_defaults().get(path)
 
     def base_url(self, cur: Any) -> str:
         return self.config_value(cur, "web/unsecure/base_url") or os.environ.get("MAGENTO_BASE_URL", "/")
