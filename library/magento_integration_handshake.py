@@ -189,6 +189,13 @@ reason:
     description: Why a handshake was (or would be) needed; null when converged.
     returned: success
     type: str
+purge_needed:
+    description:
+        - Check mode found token rows that would wedge the activation (C6.6), e.g. a request row beside
+          the access row after a Reauthorize; a reason to purge them first (M(magento_oauth_tokens)
+          O(state=absent)), reported in RV(warnings). Outside check mode such rows are an error.
+    returned: success
+    type: bool
 probe:
     description: The signed probe, C(path) and C(status) (null when not run, e.g. in check mode).
     returned: success

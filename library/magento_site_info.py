@@ -46,6 +46,52 @@ options:
         type: str
         choices: [admin, cli, auto]
         default: admin
+    prove:
+        description:
+            - The rest of the run's plan, proven before its first destructive step; each proof that does
+              not hold fails the task (whatever O(fail_on) says) with its cause, its fix and "Nothing was
+              changed.". Results in RV(checks.plan).
+            - The clock is within Magento's nonce window (C6.4); C(oauth/consumer/expiration_period) is at
+              least 30 s (C6.5); the listener can bind where O(prove.endpoint_url) points; the GET route of
+              O(prove.probe_path) exists and every ACL id it needs is among those O(prove.resources) grants
+              (C4.3); with activation C(cli) in production mode, C(integration:activate) is listed and the
+              helper module is not new or changed (setup:upgrade compiles nothing there).
+        type: dict
+        suboptions:
+            endpoint_url:
+                description: The integration's endpoint_url as declared; omit for endpoint external.
+                type: str
+            listen_address:
+                description: Where the listener binds.
+                type: str
+                default: 127.0.0.1
+            listen_port:
+                description: The listener's port; 0 is the endpoint_url's port.
+                type: int
+                default: 0
+            listen_port_forwarded:
+                description: A port forward maps the endpoint_url's port to O(prove.listen_port).
+                type: bool
+                default: false
+            probe_path:
+                description: The signed GET that proves the tokens (relative to /rest).
+                type: str
+            resources:
+                description: The ACL ids the integration's config lists.
+                type: list
+                elements: str
+                default: []
+            format:
+                description: The config format, which decides what Magento grants (C3.1, C3.3).
+                type: str
+                choices: [consolidated, legacy]
+                default: consolidated
+            cli_helper_src:
+                description:
+                    - Source folder (on the host the module runs on) of the helper module
+                      Reintegrate_CliActivation the run installs; in production mode a helper whose
+                      files would change fails the proof.
+                type: path
     fail_on:
         description:
             - C(connection) fails the task when env.php cannot be read, the DB, O(base_url) or the Admin login
@@ -85,7 +131,7 @@ ok:
     type: bool
 checks:
     description:
-        - Result of each check (env_php, db, http, admin_login).
+        - Result of each check (env_php, db, http, admin_login, and plan when O(prove) is given).
         - C(ok) is true, false or null (not run).
     returned: always
     type: dict
@@ -144,6 +190,7 @@ from ansible.module_utils.magento_common import (
     site_params,
 )
 from ansible.module_utils.magento_doctor import collect
+from ansible.module_utils.magento_preflight import plan_from_params
 from ansible.module_utils.magento_requirements import ALL_SITE_LIBRARIES, require_libraries
 
 
@@ -153,6 +200,19 @@ def argument_spec() -> dict:
         integration={"type": "str"},
         activation={"type": "str", "default": "admin", "choices": ["admin", "cli", "auto"]},
         fail_on={"type": "str", "default": "connection", "choices": ["connection", "never"]},
+        prove={
+            "type": "dict",
+            "options": {
+                "endpoint_url": {"type": "str"},
+                "listen_address": {"type": "str", "default": "127.0.0.1"},
+                "listen_port": {"type": "int", "default": 0},
+                "listen_port_forwarded": {"type": "bool", "default": False},
+                "probe_path": {"type": "str"},
+                "resources": {"type": "list", "elements": "str", "default": []},
+                "format": {"type": "str", "default": "consolidated", "choices": ["consolidated", "legacy"]},
+                "cli_helper_src": {"type": "path"},
+            },
+        },
     )
     return spec
 
@@ -170,6 +230,7 @@ def main() -> None:
             p["fail_on"],
             check_mode=module.check_mode,
             activation=p["activation"],
+            plan=plan_from_params(p["prove"]),
         )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)

@@ -3,9 +3,11 @@
 Public API:
     clock_skew_seconds(date_header: str, now: datetime | None = None) -> float | None   local - server
     integration_report(db, integration, period) -> dict     status, consumer, token types, flags
-    collect(params, integration=None, fail_on="connection", check_mode=False, activation="admin") -> dict
+    collect(params, integration=None, fail_on="connection", check_mode=False, activation="admin",
+            plan=None) -> dict
         the module result; logs in to the Admin (and reads the grid's tokensExchange template) only when
-        the planned activation is admin
+        the planned activation is admin; with a RunPlan, proves it (magento_preflight) and fails on the
+        first proof that does not hold, whatever fail_on says
 Nothing here writes; the Admin login (skipped in check mode) is the one step Magento records.
 Secrets (DB/admin password, crypt key, consumer key/secret, tokens) are never
 returned.
@@ -22,10 +24,9 @@ from ansible.module_utils.magento_activation import TWO_FACTOR_MODULE, planned_a
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_contract import STATUS_ACTIVE, TOKEN_TYPE_ACCESS
 from ansible.module_utils.magento_db import Database, database_for
+from ansible.module_utils.magento_preflight import MAX_AHEAD_SECONDS, RunPlan, prove
 from ansible.module_utils.magento_site import site_from_params
 
-# C6.4: a timestamp more than 600 s ahead of Magento's clock fails nonce validation.
-MAX_AHEAD_SECONDS = 600
 WARN_SKEW_SECONDS = 60
 
 
@@ -136,6 +137,7 @@ def collect(
     fail_on: str = "connection",
     check_mode: bool = False,
     activation: str = "admin",
+    plan: RunPlan | None = None,
 ) -> dict[str, Any]:
     checks: dict[str, Any] = {}
     problems: list[str] = []
@@ -194,6 +196,14 @@ def collect(
             "two_factor_auth": two_factor,
             "detail": f"not needed: activation {planned}",
         }
+    elif two_factor and env is not None:
+        # A login would pass the password and then stop at the 2FA page (C5.2): it cannot help, and it
+        # records a login (admin_user.logdate) on a run that must stop before any change.
+        checks["admin_login"] = {
+            "ok": False,
+            "two_factor_auth": True,
+            "detail": f"not tried: {TWO_FACTOR_MODULE} is enabled in app/etc/config.php (C5.2)",
+        }
     elif check_mode and env is not None:
         # A login writes admin_user.logdate and a session: check mode leaves Magento's tables alone.
         checks["admin_login"] = {
@@ -217,6 +227,11 @@ def collect(
             result["expiration_period"] = period
             result["enable_integration_as_bearer"] = mi.bearer_enabled(db)
             reports = [integration_report(db, i, period) for i in mi.list_integrations(db)]
+            if plan is not None:
+                # The run's plan, proven before its first destructive step: a failure here always fails.
+                skew = (checks.get("http") or {}).get("clock_skew_seconds")
+                modules = site.config_modules()
+                checks["plan"] = prove(site, env, db, plan, planned, modules, skew)
         result["integrations"] = reports
         if integration is not None:
             focus = next((r for r in reports if r["name"] == integration), None)

@@ -321,25 +321,35 @@ class _Handshake:
             )
 
     def preflight_http(self) -> None:
-        """The store's OAuth endpoint answers (an unsigned call stores nothing: no consumer, no nonce)."""
+        """The store's OAuth endpoint answers an unsigned call with an oauth_problem; that call stores no
+        consumer and no nonce. Magento's endpoint takes any method (C6.1), and GET goes first because it is
+        a safe method: for a POST to a frontend controller Magento saves a customer_visitor row
+        (Magento\\Customer\\Model\\Visitor::initByRequest skips only safe methods), which a check run must
+        not write. POST follows only when the GET was not answered with an oauth_problem (a front end that
+        routes only POST there)."""
         started = time.monotonic()
         url = self.base_url + "oauth/token/request"
-        try:
-            reply = requests.post(
-                url, timeout=self.sp.http_timeout, verify=self.sp.validate_certs, allow_redirects=False
-            )
-        except requests.RequestException as exc:
-            raise ModuleFailure(
-                f"cannot reach the store at {url} ({type(exc).__name__}): start the store or fix base_url "
-                "(it must be the URL Magento sees, reachable from this host)"
-            ) from None
-        if "oauth_problem=" not in reply.text:
-            raise ModuleFailure(
-                f"{url} answered {reply.status_code} without an oauth_problem: base_url does not point at "
-                "the "
-                "Magento store's root (check scheme, host, port and path)"
-            )
-        self.timer.mark("preflight_http", started)
+        for method in ("GET", "POST"):
+            try:
+                reply = requests.request(
+                    method,
+                    url,
+                    timeout=self.sp.http_timeout,
+                    verify=self.sp.validate_certs,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                raise ModuleFailure(
+                    f"cannot reach the store at {url} ({type(exc).__name__}): start the store or fix "
+                    "base_url (it must be the URL Magento sees, reachable from this host)"
+                ) from None
+            if "oauth_problem=" in reply.text:
+                self.timer.mark("preflight_http", started)
+                return
+        raise ModuleFailure(
+            f"{url} answered {reply.status_code} without an oauth_problem: base_url does not point at the "
+            "Magento store's root (check scheme, host, port and path)"
+        )
 
     def resolve_activation(self) -> str:
         wanted = self.opts.activation
@@ -438,6 +448,10 @@ class _Handshake:
             return "the consumer key changed (the integration was recreated, C3.2)"
         if not access_token_present(self.db, self.consumer_id, creds.access_token):
             return "the file's access token is not the consumer's access token"
+        diagnosis = diagnose_tokens(self.rows)
+        if diagnosis.wedged:
+            # Working tokens today, but the next activation (a human's Reauthorize included) fails (C6.6).
+            return f"the consumer is wedged: {diagnosis.reason}"
         # Also in check mode: the answer must be what apply would see. The signed GET changes nothing but
         # the oauth_nonce row Magento stores for every signed call (replay protection, C6.5).
         try:
@@ -457,6 +471,15 @@ class _Handshake:
         # reauthorize deletes ONE integration row (the one Magento finds first); more rows, or a request/
         # access row left without reauthorize, wedge the consumer (C6.6).
         blocking = diagnosis.wedged or (diagnosis.leftover and not reauthorize)
+        if blocking and self.check_mode:
+            # What the role's check asks before it purges: a reason to purge, not an error. The purge
+            # (magento_oauth_tokens state=absent) deletes these rows, then the activation starts clean.
+            self.result["purge_needed"] = True
+            self.warnings.append(
+                f"{diagnosis.reason or 'leftover token rows'}: purging this integration's tokens before the "
+                "activation clears it"
+            )
+            return
         if blocking:
             raise ModuleFailure(
                 f"integration {self.opts.integration!r}: {diagnosis.reason or 'leftover token rows'}; run "
@@ -682,6 +705,7 @@ class _Handshake:
             warnings=self.warnings,
         )
         self.result.setdefault("probe", {"path": self.opts.probe_path, "status": None})
+        self.result.setdefault("purge_needed", False)
         if path:
             if self.new_credentials is not None:
                 fields = changed_fields(self.existing, self.new_credentials)

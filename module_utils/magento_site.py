@@ -14,7 +14,7 @@ Public API (stable):
     runner_from_params(SiteParams) -> Runner
     class Site(runner, magento_root, cli_command=("bin/magento",), cli_user=None)
         path(rel) -> str;  env() -> EnvConfig;  env_text() -> str;  config_modules() -> {V_M: bool}
-        module_dir(V_M) -> str;  acl_xml_files() -> list[AclFile(module, path, content)]
+        module_dir(V_M) -> str;  acl_xml_files() / webapi_xml_files() -> list[AclFile(module, path, content)]
         cli(args, timeout=600) -> CommandResult;  owner() -> "uid:gid" of the Magento root
     site_from_params(SiteParams) -> Site
 Paths given to a runner are absolute on the site. Errors are ModuleFailure naming cause and fix.
@@ -436,11 +436,20 @@ class Site:
 
     def acl_xml_files(self) -> list[AclFile]:
         """etc/acl.xml of every ENABLED module in vendor/*/* and app/code/*/* (C4.1)."""
+        return self.enabled_module_files("etc/acl.xml")
+
+    def webapi_xml_files(self) -> list[AclFile]:
+        """etc/webapi.xml of every ENABLED module: the REST routes and the ACL ids each needs (C4.3)."""
+        return self.enabled_module_files("etc/webapi.xml")
+
+    def enabled_module_files(self, rel_in_module: str) -> list[AclFile]:
         enabled = {name for name, on in self.config_modules().items() if on}
-        found = self.runner.glob(self.root, ["vendor/*/*/etc/acl.xml", f"{APP_CODE}/*/*/etc/acl.xml"])
+        found = self.runner.glob(
+            self.root, [f"vendor/*/*/{rel_in_module}", f"{APP_CODE}/*/*/{rel_in_module}"]
+        )
         files: list[AclFile] = []
         for rel in found:
-            module_root = rel[: -len("etc/acl.xml")]
+            module_root = rel[: -len(rel_in_module)]
             module_xml = self.runner.read_file(self.path(module_root + MODULE_XML))
             name = module_name_from_xml(module_xml) if module_xml else None
             if name is None and rel.startswith(APP_CODE + "/"):
