@@ -16,7 +16,9 @@ case "$code" in
   2*|3*) ;;
   *) echo "store root ${MAGENTO_BASE_URL} answered HTTP ${code}"; exit 1 ;;
 esac
-body=$(curl -s --max-time 30 -X POST "${headers[@]}" "${url}oauth/token/request") || body=
+# GET, not POST: Magento saves a customer_visitor row for every POST to a frontend controller (safe methods
+# are skipped), so a POST every 5 s would fill that table and change the store under every test.
+body=$(curl -s --max-time 30 "${headers[@]}" "${url}oauth/token/request") || body=
 case "$body" in
   *oauth_problem=*) echo "ok: store root HTTP ${code}, /oauth/token/request answers oauth_problem" ;;
   *) echo "/oauth/token/request did not answer an oauth_problem: ${body:0:200}"; exit 1 ;;

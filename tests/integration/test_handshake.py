@@ -4,7 +4,8 @@ apply → idempotent check → idempotent apply → forced check → forced appl
 Uses its own integration ("Itest Handshake" in module Itest_Handshake, endpoint on port 8197), installed
 into the app container with module:enable + setup:upgrade, plus the project's Reintegrate_CliActivation
 helper. Asserts changed flags, the file's 0600 mode, a 200 signed by the delivered tokens, exactly one
-access row for the consumer, and no secret anywhere in a -vvv run's output.
+access row for the consumer, no table changed by a forced check run, and no secret anywhere in a -vvv
+run's output.
 """
 
 from __future__ import annotations
@@ -185,6 +186,12 @@ def _args(path: pathlib.Path, activation: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _checksums(db: Any) -> dict[str, int]:
+    tables = [next(iter(row.values())) for row in _query(db, "SHOW TABLES")]
+    rows = _query(db, "CHECKSUM TABLE " + ", ".join(f"`{t}`" for t in tables))
+    return {row["Table"]: row["Checksum"] for row in rows}
+
+
 def _access_rows(db: Any, consumer_id: int) -> int:
     rows = _query(
         db, "SELECT COUNT(*) AS n FROM oauth_token WHERE consumer_id = %s AND type = 'access'", (consumer_id,)
@@ -231,9 +238,12 @@ def test_six_steps(app: Any, db: Any, tmp_path: pathlib.Path, activation: str) -
         assert result["activation"] is None and result["probe"]["status"] == 200
     assert read_credentials(str(path)) == creds
 
-    # 5 change in check mode (force): would reauthorize, touches nothing.
+    # 5 change in check mode (force): would reauthorize, touches nothing: no table of the store changes
+    # (on a real store a POST to /oauth/token/request alone would add a customer_visitor row).
     forced = {**args, "force": True}
+    before = _checksums(db)
     result, _ = run_module(tmp_path, forced, "--check")
+    assert [t for t, c in _checksums(db).items() if before.get(t) != c] == []
     assert result["changed"] is True and result["reauthorized"] is True
     assert read_credentials(str(path)) == creds
     assert probe(BASE_URL, "/V1/orders?searchCriteria[pageSize]=1", creds, timeout=10) == 200
