@@ -43,6 +43,15 @@ options:
         description: Add C(--keep-generated) to C(setup:upgrade).
         type: bool
         default: true
+    secret_args:
+        description:
+            - Positions (0-based) in O(args) of values that are secrets, for example C([1]) for
+              C(config:set payment/x/api_key SECRET). Every occurrence of those values in the result
+              (RV(cmd), RV(stdout), RV(stderr), RV(previous), messages, the invocation) is shown as
+              C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER), at every verbosity.
+        type: list
+        elements: int
+        default: []
     enable_modules:
         description: Modules (C(Vendor_Module)) to enable with C(module:enable) before C(setup:upgrade) when
             config.php does not enable them yet (C8.5).
@@ -54,8 +63,8 @@ options:
         type: int
         default: 600
 notes:
-    - Supports check mode as described above. The result of a command is never secret, but do not pass
-      secrets in O(args).
+    - Supports check mode as described above. Mark secret arguments with O(secret_args); note that the
+      command line of a running process is visible to other users of that host (C(ps)).
 """
 
 EXAMPLES = r"""
@@ -150,6 +159,7 @@ def argument_spec() -> dict:
         command={"type": "str", "required": True},
         args={"type": "list", "elements": "str", "default": []},
         keep_generated={"type": "bool", "default": True},
+        secret_args={"type": "list", "elements": "int", "default": []},
         enable_modules={"type": "list", "elements": "str", "default": []},
         timeout={"type": "int", "default": 600},
     )
@@ -162,6 +172,16 @@ def main() -> None:
     )
     require_libraries(module, "magento_cli", ())
     p = module.params
+    bad = [i for i in p["secret_args"] if not 0 <= i < len(p["args"])]
+    if bad:
+        module.fail_json(
+            msg=f"secret_args {bad} point outside args (it has {len(p['args'])} items, counted from 0): fix "
+            "secret_args. Nothing was run.",
+            changed=False,
+        )
+    for i in p["secret_args"]:
+        # Ansible masks every occurrence of these values in everything the module returns or logs.
+        module.no_log_values.add(p["args"][i])
     try:
         result = run_cli(
             site_params(p),
@@ -174,6 +194,9 @@ def main() -> None:
         )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)
+    if p["secret_args"] and result.get("previous"):
+        # The value config:show gave before a secret was set is that secret's previous value.
+        module.no_log_values.add(result["previous"])
     exit_from(module, result)
 
 

@@ -15,7 +15,11 @@ description:
       C(oauth/consumer/expiration_period),
       300 s by default), then the access token, both signed with HMAC-SHA256 in the Authorization header.
     - The new tokens must sign a 200 on C(/rest)O(probe_path) before they are written, atomically, to
-      O(credentials_path) (mode 0600, new folders 0700).
+      O(credentials_path) (mode 0600, new folders 0700). When the probe fails, the minted credentials go
+      to O(credentials_path) plus C(.unproven) instead (0600, never printed; the failure's
+      C(unproven_credentials_path) names it) and the old file stays as it was.
+    - A failure after the activation started reports C(changed=true), since Magento's state moved (the
+      consumer was stamped and a verifier minted).
     - Converges. When the credentials file holds this consumer's key and its current access token, the
       integration's status is 1 and the file's tokens sign a 200 on the probe, nothing is touched and
       C(changed) is false, unless O(force=true).

@@ -65,22 +65,10 @@ class Database:
                     "the Python 'pymysql' package is missing on the control node: pip install pymysql"
                 )
             connect = pymysql.connect
-        kwargs: dict[str, Any] = {
-            "user": env.db_username,
-            "password": env.db_password,
-            "database": env.db_name,
-            "charset": "utf8mb4",
-            "connect_timeout": connect_timeout,
-            "autocommit": True,
-        }
+        kwargs = connection_kwargs(env, host, port, connect_timeout)
+        kwargs["autocommit"] = True  # no transaction stays open unless transaction() opens one
         if HAS_PYMYSQL:
             kwargs["cursorclass"] = pymysql.cursors.DictCursor
-        # A socket in env.php only helps when nothing overrides the host (same machine as the store).
-        if env.db_socket and not host and not port:
-            kwargs["unix_socket"] = env.db_socket
-        else:
-            kwargs["host"] = self.host
-            kwargs["port"] = self.port
         try:
             self.conn = connect(**kwargs)
         except Exception as exc:
@@ -138,6 +126,26 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def connection_kwargs(
+    env: EnvConfig, host: str | None = None, port: int | None = None, connect_timeout: int = 10
+) -> dict[str, Any]:
+    """pymysql.connect's arguments for env.php's DB (JSON-able; holds the password: never log it)."""
+    kwargs: dict[str, Any] = {
+        "user": env.db_username,
+        "password": env.db_password,
+        "database": env.db_name,
+        "charset": "utf8mb4",
+        "connect_timeout": connect_timeout,
+    }
+    # A socket in env.php only helps when nothing overrides the host (same machine as the store).
+    if env.db_socket and not host and not port:
+        kwargs["unix_socket"] = env.db_socket
+    else:
+        kwargs["host"] = host or env.db_host
+        kwargs["port"] = int(port or env.db_port)
+    return kwargs
 
 
 def database_for(env: EnvConfig, params: SiteParams) -> Database:

@@ -189,6 +189,12 @@ def collect(
     has_credentials = bool(params.admin_username and params.admin_password)
     planned = planned_activation(activation, enabled, has_credentials)
     result["activation"] = planned
+    if plan is not None and planned == "admin" and not has_credentials:
+        raise ModuleFailure(
+            "activation admin needs admin_username and admin_password (the role has no default password "
+            "outside the sandbox inventory): set magento_integration_admin_password (from a vault), or use "
+            "activation cli. Nothing was changed."
+        )
     if planned != "admin" and env is not None:
         # Each login is recorded, ends the user's other sessions and counts toward the CAPTCHA (C5.2).
         checks["admin_login"] = {

@@ -506,6 +506,8 @@ class _Handshake:
 
     def activate(self, method: str, session: AdminSession | None, reauthorize: bool) -> None:
         started = time.monotonic()
+        # From here on Magento's state changes (consumer stamped, verifier minted): a failure is changed.
+        self.result["changed"] = True
         if method == "cli":
             self.activate_cli(reauthorize)
         else:
@@ -583,11 +585,29 @@ class _Handshake:
         try:
             self.signed_probe(creds)
         except RestError as exc:
+            kept = self.keep_unproven(creds)
             raise ModuleFailure(
-                f"the new tokens were minted but the signed probe failed: {exc.message}; the credentials "
-                "file was not written",
+                f"the new tokens were minted but the signed probe of {self.opts.probe_path} failed: "
+                f"{exc.message}. The credentials file was not replaced; "
+                + (f"the minted credentials are kept (0600, never printed) in {kept}. " if kept else "")
+                + "A rerun purges these tokens and activates again: fix the cause first (the integration's "
+                "resources or probe_path)",
                 probe={"path": self.opts.probe_path, "status": exc.status},
+                unproven_credentials_path=kept,
             ) from None
+
+    def keep_unproven(self, creds: Credentials) -> str | None:
+        """Minted but unproven credentials, beside the target and never over it: a human may still use
+        them, and nothing of the old file is lost."""
+        path = self.opts.credentials_path
+        if not path:
+            return None
+        kept = f"{path}.unproven"
+        try:
+            write_credentials(kept, creds, self.fmt)
+        except CredentialsFileError:
+            return None
+        return kept
 
     def wait_external(self) -> None:
         deadline = time.monotonic() + self.opts.listen_timeout
@@ -752,6 +772,9 @@ def run_handshake(
     run = _Handshake(site_params, options, check_mode, want_diff)
     try:
         return run.run()
+    except ModuleFailure as exc:
+        exc.details.setdefault("changed", bool(run.result.get("changed")) and not check_mode)
+        raise
     finally:
         db = getattr(run, "db", None)
         if db is not None:

@@ -1,0 +1,229 @@
+"""One run per integration at a time: a MariaDB advisory lock (GET_LOCK) held across the run's tasks.
+
+A lock belongs to a DB connection, and every Ansible task is a process of its own, so a small holder
+process keeps the connection: ``acquire`` starts it (detached, self-contained: it imports nothing from
+here, because Ansible removes the module's files when the task ends), it takes GET_LOCK with a bounded
+wait and then sleeps in the DB in short ``DO SLEEP`` calls whose SQL comment names the run, so another
+run sees who holds the lock in the processlist. ``release`` ends that connection (KILL of its own
+connection id, which frees the lock at once); a holder whose state file is gone, or whose lease ran out,
+ends itself.
+
+Public API (stable):
+    lock_name(db_name, prefix, integration) -> str          <= 64 characters (MariaDB's limit)
+    holder_of(db, name) -> dict | None                       {connection_id, user, host, seconds, run}
+    acquire(db, connect_kwargs, name, state_file, run_id, wait, lease) -> dict
+    release(db, state_file, run_id) -> dict
+    is_free(db, name) -> bool
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+from ansible.module_utils.magento_common import ModuleFailure
+
+MAX_NAME = 64
+SLEEP_CHUNK = 2
+
+# Run by `python -c`; its input (one JSON line on stdin) carries the connection, never argv (ps shows argv).
+HOLDER = r"""
+import json, os, sys, time
+import pymysql
+cfg = json.loads(sys.stdin.readline())
+out = sys.stdout
+try:
+    conn = pymysql.connect(autocommit=True, **cfg["connect"])
+    cur = conn.cursor()
+    cur.execute("SELECT GET_LOCK(%s, %s), CONNECTION_ID()", (cfg["name"], cfg["wait"]))
+    got, conn_id = cur.fetchone()
+except Exception as exc:
+    out.write(json.dumps({"error": type(exc).__name__ + ": " + str(exc)[:200]}) + "\n"); out.flush()
+    sys.exit(1)
+out.write(json.dumps({"locked": got == 1, "connection_id": conn_id}) + "\n"); out.flush()
+out.close(); sys.stdout = open(os.devnull, "w")
+if got != 1:
+    sys.exit(0)
+deadline = time.time() + cfg["lease"]
+comment = cfg["comment"].replace("*/", "")
+try:
+    while time.time() < deadline and os.path.exists(cfg["state_file"]):
+        cur.execute("DO SLEEP(%d) /* %s */" % (cfg["chunk"], comment))
+finally:
+    try:
+        conn.close()
+    except Exception:
+        pass
+"""
+
+
+def lock_name(db_name: str, prefix: str, integration: str) -> str:
+    name = f"reintegrate:{db_name}:{prefix}:{integration}"
+    if len(name) <= MAX_NAME:
+        return name
+    return "reintegrate:" + hashlib.sha256(name.encode()).hexdigest()[:40]
+
+
+def is_free(db: Any, name: str) -> bool:
+    rows = db.query("SELECT IS_FREE_LOCK(%s) AS free", (name,))
+    return bool(rows and rows[0]["free"] == 1)
+
+
+def holder_of(db: Any, name: str) -> dict[str, Any] | None:
+    rows = db.query("SELECT IS_USED_LOCK(%s) AS id", (name,))
+    conn_id = rows[0]["id"] if rows else None
+    if conn_id is None:
+        return None
+    info = db.query(
+        "SELECT USER AS user, HOST AS host, TIME AS seconds, INFO AS info "
+        "FROM information_schema.PROCESSLIST WHERE ID = %s",
+        (conn_id,),
+    )
+    row = info[0] if info else {}
+    run = re.search(r"/\* (.*?) \*/", row.get("info") or "")
+    return {
+        "connection_id": int(conn_id),
+        "user": row.get("user"),
+        "host": row.get("host"),
+        "seconds": row.get("seconds"),
+        "run": run.group(1) if run else None,
+    }
+
+
+def _describe(holder: dict[str, Any] | None) -> str:
+    if not holder:
+        return "a run that has just finished"
+    who = holder.get("run") or f"connection {holder['connection_id']}"
+    return (
+        f"{who} (MariaDB connection {holder['connection_id']}, {holder.get('user')}@{holder.get('host')}, "
+        f"{holder.get('seconds')} s)"
+    )
+
+
+def _read_state(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_state(path: str, state: dict[str, Any]) -> None:
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(state, fh)
+    os.replace(tmp, path)
+
+
+def acquire(
+    db: Any,
+    connect_kwargs: dict[str, Any],
+    name: str,
+    state_file: str,
+    run_id: str,
+    wait: int,
+    lease: int,
+) -> dict[str, Any]:
+    """Take the lock for this run (a no-op when this run already holds it). Fails after ``wait`` seconds
+    naming the holder."""
+    state = _read_state(state_file)
+    holder = holder_of(db, name)
+    if (
+        state
+        and state.get("run_id") == run_id
+        and holder
+        and holder["connection_id"] == state.get("connection_id")
+    ):
+        return {"changed": False, "lock": name, "connection_id": holder["connection_id"], "held": True}
+    user = os.environ.get("USER") or str(os.getuid())
+    comment = f"reintegrate run {run_id} by {user}@{socket.gethostname()} pid {os.getpid()}"
+    # The state file exists before the holder starts: the holder keeps the lock only while it does.
+    _write_state(state_file, {"run_id": run_id, "lock": name, "connection_id": None, "started": time.time()})
+    cfg = {
+        "connect": connect_kwargs,
+        "name": name,
+        "wait": int(wait),
+        "lease": int(lease),
+        "chunk": SLEEP_CHUNK,
+        "state_file": state_file,
+        "comment": comment,
+    }
+    proc = subprocess.Popen(  # our own interpreter and a fixed program text
+        [sys.executable, "-c", HOLDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(cfg) + "\n")
+    proc.stdin.close()
+    line = proc.stdout.readline()
+    proc.stdout.close()
+    try:
+        answer = json.loads(line) if line else {"error": "the lock holder ended without an answer"}
+    except ValueError:
+        answer = {"error": "the lock holder's answer was not understood"}
+    if answer.get("error") or not answer.get("locked"):
+        os.unlink(state_file)
+        proc.wait(timeout=30)
+        if answer.get("error"):
+            raise ModuleFailure(
+                f"cannot take the run lock {name}: {answer['error']}: check the DB connection. Nothing was "
+                "changed."
+            )
+        raise ModuleFailure(
+            f"another run holds the lock {name}: {_describe(holder_of(db, name) or holder)}; "
+            f"waited {wait} s. "
+            "Let it finish and run again; if that run died, its lock ends with its lease or with KILL "
+            f"<connection id> in MariaDB. Nothing was changed.",
+            holder=holder_of(db, name),
+        )
+    _write_state(
+        state_file,
+        {
+            "run_id": run_id,
+            "lock": name,
+            "connection_id": answer["connection_id"],
+            "pid": proc.pid,
+            "started": time.time(),
+        },
+    )
+    return {"changed": True, "lock": name, "connection_id": answer["connection_id"], "held": True}
+
+
+def release(db: Any, state_file: str, run_id: str | None = None) -> dict[str, Any]:
+    state = _read_state(state_file)
+    if not state:
+        return {"changed": False, "held": False}
+    if run_id and state.get("run_id") != run_id:
+        return {"changed": False, "held": False, "lock": state.get("lock")}
+    name, conn_id = state.get("lock"), state.get("connection_id")
+    holder = holder_of(db, name) if name else None
+    try:
+        os.unlink(state_file)  # the holder also ends by itself after its current sleep
+    except FileNotFoundError:
+        pass
+    if holder and conn_id and holder["connection_id"] == conn_id:
+        try:
+            db.execute(f"KILL {int(conn_id)}")
+        except Exception:  # noqa: S110 - it ended by itself in the meantime
+            pass
+        # KILL is asynchronous: the lock is free once the killed session has ended.
+        deadline = time.monotonic() + 15
+        while (holder_of(db, name) or {}).get("connection_id") == conn_id and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return {"changed": True, "held": False, "lock": name}
+    return {"changed": False, "held": False, "lock": name}
