@@ -51,6 +51,12 @@ options:
             - Folder for the JSON backup of the deleted rows.
             - Required with O(state=absent) outside check mode.
         type: path
+    backup_keep:
+        description:
+            - Backups of this kind (this module and integration) to keep in O(backup_dir); older ones are deleted
+              after a new one is written. C(0) keeps them all.
+        type: int
+        default: 20
     restore_from:
         description: A backup file written by this module. Required with O(state=present).
         type: path
@@ -128,6 +134,7 @@ def argument_spec() -> dict:
         scope={"type": "str", "default": "integration", "choices": ["integration", "all"]},
         i_know_this_deletes_every_token={"type": "bool", "default": False},
         backup_dir={"type": "path"},
+        backup_keep={"type": "int", "default": 20},
         restore_from={"type": "path"},
     )
     return spec
@@ -150,6 +157,7 @@ def main() -> None:
                 p["i_know_this_deletes_every_token"],
                 p["backup_dir"],
                 module.check_mode,
+                p["backup_keep"],
             )
         else:
             result = restore_rows(

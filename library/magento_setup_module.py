@@ -46,6 +46,12 @@ options:
             - Folder for the JSON backup of the removed rows.
             - Required with O(state=absent) outside check mode.
         type: path
+    backup_keep:
+        description:
+            - Backups of this kind (this module and Magento module) to keep in O(backup_dir); older ones are deleted
+              after a new one is written. C(0) keeps them all.
+        type: int
+        default: 20
     restore_from:
         description: A backup file written by this module. Required with O(state=present).
         type: path
@@ -135,6 +141,7 @@ def argument_spec() -> dict:
         state={"type": "str", "default": "absent", "choices": ["absent", "present"]},
         patches={"type": "list", "elements": "str"},
         backup_dir={"type": "path"},
+        backup_keep={"type": "int", "default": 20},
         restore_from={"type": "path"},
     )
     return spec
@@ -151,7 +158,12 @@ def main() -> None:
     try:
         if p["state"] == "absent":
             result = remove_setup_rows(
-                site_params(p), p["module"], p["patches"], p["backup_dir"], module.check_mode
+                site_params(p),
+                p["module"],
+                p["patches"],
+                p["backup_dir"],
+                module.check_mode,
+                p["backup_keep"],
             )
         else:
             validate_module_name(p["module"])

@@ -14,7 +14,8 @@ From a playbook: ``magento_setup_module: state=present restore_from=<file>`` or
 
 Public API (stable):
     BACKUP_FORMAT
-    write_backup(backup_dir, what, where: dict, tables: list[tuple[str, list[dict]]], slug=None) -> str
+    write_backup(backup_dir, what, where: dict, tables: list[tuple[str, list[dict]]], slug=None, keep=0) -> str
+    prune_backups(backup_dir, slug, keep) -> list[str]     keep the newest ``keep`` of one slug
     read_backup(path) -> dict             (values decoded)
     restore_backup(db, path, allowed_tables=None, check_mode=False) -> {inserted: {t: n}, present: {t: n}}
     encode_value(v) / decode_value(v)
@@ -65,8 +66,34 @@ def decode_value(value: Any) -> Any:
 
 
 def _ensure_private_dir(path: str) -> None:
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
+    """Create the missing folders 0700; a folder that exists keeps the mode its owner gave it."""
+    missing = []
+    current = path
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def prune_backups(backup_dir: str, slug: str, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` backups of one slug (names start with a sortable UTC stamp)."""
+    if keep <= 0:
+        return []
+    suffix = f"-{slug}.json"
+    stamp = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-")
+    mine = sorted(n for n in os.listdir(backup_dir) if n.endswith(suffix) and stamp.match(n))
+    pruned = mine[:-keep]
+    for name in pruned:
+        os.unlink(os.path.join(backup_dir, name))
+    return pruned
 
 
 def write_backup(
@@ -75,8 +102,10 @@ def write_backup(
     where: dict[str, Any],
     tables: list[tuple[str, list[dict[str, Any]]]],
     slug: str | None = None,
+    keep: int = 0,
 ) -> str:
-    """Write the rows atomically to ``<backup_dir>/<UTC stamp>-<slug>.json``; returns the path."""
+    """Write the rows atomically to ``<backup_dir>/<UTC stamp>-<slug>.json``; returns the path. With
+    ``keep`` > 0 only the newest ``keep`` backups of that slug stay."""
     now = dt.datetime.now(dt.UTC)
     doc = {
         "format": BACKUP_FORMAT,
@@ -91,7 +120,8 @@ def write_backup(
     backup_dir = os.path.abspath(os.path.expanduser(backup_dir))
     try:
         _ensure_private_dir(backup_dir)
-        name = f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{_SLUG.sub('_', slug or what)[:80]}.json"
+        clean_slug = _SLUG.sub("_", slug or what)[:80]
+        name = f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{clean_slug}.json"
         target = os.path.join(backup_dir, name)
         fd, tmp = tempfile.mkstemp(dir=backup_dir, prefix=".tmp-", suffix=".json")
         try:
@@ -111,6 +141,10 @@ def write_backup(
             f"cannot write the backup in {backup_dir} ({exc.strerror}): set backup_dir to a writable folder; "
             "nothing was deleted"
         ) from None
+    try:
+        prune_backups(backup_dir, clean_slug, keep)
+    except OSError:
+        pass  # an old backup that cannot go is no reason to stop a run whose own backup is written
     return target
 
 

@@ -79,7 +79,12 @@ def _setup_row_text(row: dict[str, Any] | None, patches: list[dict[str, Any]]) -
 
 
 def remove_setup_rows(
-    params: SiteParams, module: str, patches: list[str] | None, backup_dir: str | None, check_mode: bool
+    params: SiteParams,
+    module: str,
+    patches: list[str] | None,
+    backup_dir: str | None,
+    check_mode: bool,
+    backup_keep: int = 0,
 ) -> dict[str, Any]:
     validate_module_name(module)
     named = validate_patches(patches) if patches else None
@@ -111,6 +116,7 @@ def remove_setup_rows(
                 site_where(params, env, db),
                 [(TABLE_SETUP_MODULE, [row] if row else []), (TABLE_PATCH_LIST, patch_rows)],
                 slug=f"setup_module-{module}",
+                keep=backup_keep,
             )
             counts = mi.delete_setup_rows(db, module, [p["patch_id"] for p in patch_rows])
         result["removed"] = {TABLE_SETUP_MODULE: [row] if row else [], TABLE_PATCH_LIST: patch_rows}
@@ -149,6 +155,7 @@ def remove_oauth_rows(
     confirm_all: bool,
     backup_dir: str | None,
     check_mode: bool,
+    backup_keep: int = 0,
 ) -> dict[str, Any]:
     if scope == "all" and not confirm_all:
         raise ModuleFailure(
@@ -218,6 +225,7 @@ def remove_oauth_rows(
                 site_where(params, env, db),
                 [(TABLE_OAUTH_TOKEN, tokens), (TABLE_OAUTH_NONCE, nonces)],
                 slug=f"oauth_tokens-{integration if scope == 'integration' else 'ALL'}",
+                keep=backup_keep,
             )
             counts = mi.delete_consumer_oauth_rows(db, consumer_id)
         result["removed"] = counts

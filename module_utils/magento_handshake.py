@@ -54,6 +54,7 @@ from ansible.module_utils.magento_credentials import (
     Credentials,
     CredentialsFileError,
     changed_fields,
+    check_writable,
     file_mode,
     format_for,
     read_credentials,
@@ -637,12 +638,21 @@ class _Handshake:
         finally:
             probe.close()
 
+    def preflight_credentials_path(self) -> None:
+        """The credentials file can be written, in check mode too: tokens minted but not delivered are
+        lost, and the purge before them has already logged the old credentials out."""
+        try:
+            check_writable(self.opts.credentials_path or "")
+        except CredentialsFileError as exc:
+            raise ModuleFailure(str(exc)) from None
+
     def handshake(self, method: str, session: AdminSession | None, reauthorize: bool) -> None:
         if self.opts.endpoint == "external":
             self.activate(method, session, reauthorize)
             self.wait_external()
             return
-        listener = EndpointListener(self.consumer_key, self.opts.listen_address, self.listen_port)
+        path = urlsplit(self.integration.endpoint or "").path or "/"
+        listener = EndpointListener(self.consumer_key, self.opts.listen_address, self.listen_port, path)
         try:
             listener.start()
         except ListenerError as exc:
@@ -689,6 +699,7 @@ class _Handshake:
         self.check_tokens(reauthorize)
         if self.opts.endpoint == "self":
             self.preflight_listener()
+            self.preflight_credentials_path()
         if self.check_mode:
             method = self.resolve_activation()
             self.result["changed"] = True

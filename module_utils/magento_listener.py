@@ -10,7 +10,7 @@ Public API (stable):
     class EndpointPost(consumer_key, consumer_secret, store_base_url, verifier, received_at)
                                              repr shows only store_base_url and received_at
     class ListenerError(Exception)           bind failure or timeout; message names the cause and the fix
-    class EndpointListener(expected_consumer_key, address="127.0.0.1", port=0)
+    class EndpointListener(expected_consumer_key, address="127.0.0.1", port=0, path=None)
         .start() -> int                      bind and serve in a thread; returns the bound port
         .wait(timeout) -> EndpointPost       block until the POST arrived; ListenerError on timeout
         .rejected -> list[str]               why other requests were refused (no values)
@@ -84,6 +84,13 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
 
     def do_POST(self) -> None:
+        listener = self.server.listener
+        if listener.path is not None and self.path.split("?")[0] != listener.path:
+            self._refuse(404, "not the integration's endpoint path")
+            return
+        if listener._received.is_set():
+            self._refuse(409, "the endpoint POST was already received")
+            return
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -111,10 +118,14 @@ class _Handler(BaseHTTPRequestHandler):
 class EndpointListener:
     """One-shot HTTP endpoint: ``start()``, trigger the activation, ``wait()``, ``close()``."""
 
-    def __init__(self, expected_consumer_key: str, address: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, expected_consumer_key: str, address: str = "127.0.0.1", port: int = 0, path: str | None = None
+    ) -> None:
         self._expected = expected_consumer_key
         self.address = address
         self.port = port
+        # Only POSTs to the endpoint_url's path count; None accepts any path.
+        self.path = path or None
         self.rejected: list[str] = []
         self._post: EndpointPost | None = None
         self._received = threading.Event()
@@ -126,6 +137,11 @@ class EndpointListener:
         return f"EndpointListener(address={self.address!r}, port={self.port!r})"
 
     def start(self) -> int:
+        if not 0 <= int(self.port) <= 65535:  # bind() raises OverflowError, not OSError, for these
+            raise ListenerError(
+                f"cannot listen on {self.address}:{self.port}: the port is out of range (0-65535): set "
+                "listen_port to the endpoint_url's port (or leave it unset)"
+            )
         try:
             self._server = _Server((self.address, self.port), self)
         except OSError as exc:
@@ -147,7 +163,7 @@ class EndpointListener:
     def _offer(self, values: dict[str, str]) -> bool:
         if values["oauth_consumer_key"] != self._expected:
             return False
-        # A second activation posts a newer verifier: the newest one is the valid one (C6.6).
+        # Exactly one POST is taken; a later one (a human's Reauthorize meanwhile) is refused with 409.
         with self._lock:
             self._post = EndpointPost(
                 consumer_key=values["oauth_consumer_key"],

@@ -56,12 +56,24 @@ def test_refuses_other_posts_and_keeps_waiting(kwargs: dict, status: int) -> Non
         assert len(listener.rejected) == 2
 
 
-def test_a_later_post_with_the_key_replaces_the_verifier() -> None:
+def test_exactly_one_post_is_taken() -> None:
+    """A second POST (a human's Reauthorize during the run) is refused, never mixed into this handshake."""
     with EndpointListener(KEY) as listener:
         url = f"http://127.0.0.1:{listener.port}/"
-        requests.post(url, data=FORM, timeout=5)
-        requests.post(url, data={**FORM, "oauth_verifier": "w" * 32}, timeout=5)
-        assert listener.wait(1).verifier == "w" * 32
+        assert requests.post(url, data=FORM, timeout=5).status_code == 200
+        again = requests.post(url, data={**FORM, "oauth_verifier": "w" * 32}, timeout=5)
+        assert again.status_code == 409
+        assert listener.wait(1).verifier == "v" * 32
+        assert listener.rejected == ["POST /: the endpoint POST was already received"]
+
+
+def test_only_the_endpoint_path_counts() -> None:
+    with EndpointListener(KEY, path="/reintegrate/endpoint") as listener:
+        base = f"http://127.0.0.1:{listener.port}"
+        assert requests.post(f"{base}/other", data=FORM, timeout=5).status_code == 404
+        assert requests.post(f"{base}/reintegrate/endpoint?x=1", data=FORM, timeout=5).status_code == 200
+        assert listener.wait(1).verifier == "v" * 32
+        assert listener.rejected == ["POST /other: not the integration's endpoint path"]
 
 
 def test_wait_blocks_until_the_post_arrives() -> None:

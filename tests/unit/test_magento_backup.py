@@ -101,3 +101,29 @@ def test_not_a_backup(tmp_path) -> None:
     bogus.write_text('{"rows": []}')
     with pytest.raises(ModuleFailure, match="not a reintegrate backup"):
         read_backup(str(bogus))
+
+
+def test_an_existing_folder_keeps_its_mode_and_new_parents_are_private(tmp_path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o750)
+    os.chmod(shared, 0o750)
+    write_backup(str(shared), "w", {}, [("oauth_token", ROWS)], slug="s")
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o750
+    deep = shared / "a" / "b"
+    write_backup(str(deep), "w", {}, [("oauth_token", ROWS)], slug="s")
+    assert stat.S_IMODE(os.stat(shared / "a").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(deep).st_mode) == 0o700
+
+
+def test_retention_keeps_the_newest_of_one_kind_only(tmp_path) -> None:
+    folder = tmp_path / "b"
+    paths = [
+        write_backup(str(folder), "w", {}, [("oauth_token", ROWS)], slug="oauth_tokens-A", keep=3)
+        for _ in range(5)
+    ]
+    other = write_backup(str(folder), "w", {}, [("oauth_token", ROWS)], slug="oauth_tokens-B", keep=3)
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(os.path.basename(p) for p in [*paths[-3:], other])
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in paths[-3:])
+    write_backup(str(folder), "w", {}, [("oauth_token", ROWS)], slug="oauth_tokens-A", keep=0)
+    assert len(list(folder.iterdir())) == 5  # keep 0: nothing pruned
