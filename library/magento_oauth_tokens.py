@@ -53,8 +53,8 @@ options:
         type: path
     backup_keep:
         description:
-            - Backups of this kind (this module and integration) to keep in O(backup_dir); older ones are deleted
-              after a new one is written. C(0) keeps them all.
+            - How many of this integration's token backups to keep in O(backup_dir);
+              older ones are deleted after a new one is written. C(0) keeps them all.
         type: int
         default: 20
     restore_from:

@@ -48,8 +48,8 @@ options:
         type: path
     backup_keep:
         description:
-            - Backups of this kind (this module and Magento module) to keep in O(backup_dir); older ones are deleted
-              after a new one is written. C(0) keeps them all.
+            - How many of this module's setup-row backups to keep in O(backup_dir);
+              older ones are deleted after a new one is written. C(0) keeps them all.
         type: int
         default: 20
     restore_from:

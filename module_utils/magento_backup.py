@@ -14,7 +14,8 @@ From a playbook: ``magento_setup_module: state=present restore_from=<file>`` or
 
 Public API (stable):
     BACKUP_FORMAT
-    write_backup(backup_dir, what, where: dict, tables: list[tuple[str, list[dict]]], slug=None, keep=0) -> str
+    write_backup(backup_dir, what, where: dict, tables: list[tuple[str, list[dict]]], slug=None,
+                 keep=0) -> str
     prune_backups(backup_dir, slug, keep) -> list[str]     keep the newest ``keep`` of one slug
     read_backup(path) -> dict             (values decoded)
     restore_backup(db, path, allowed_tables=None, check_mode=False) -> {inserted: {t: n}, present: {t: n}}
