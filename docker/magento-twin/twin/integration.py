@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import socket
 import ssl
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -147,6 +148,9 @@ def _raw_post(endpoint: str, body: str, timeout: float) -> None:
         sock.close()
 
 
+FAULT_ENDPOINT_POST_TIMEOUT = "twin/fault/endpoint_post_timeout"
+
+
 def post_to_consumer(conn: Any, site: Site, consumer_id: int, endpoint: str | None) -> str:
     """OauthService::postToConsumer (C5.3): stamp, verifier, synchronous form POST, response ignored."""
     with conn.cursor() as cur:
@@ -161,6 +165,8 @@ def post_to_consumer(conn: Any, site: Site, consumer_id: int, endpoint: str | No
         verifier = create_verifier_token(cur, site, consumer_id)
         base_url = site.base_url(cur)
         timeout = float(site.config(cur, "oauth/consumer/post_timeout") or 5)
+        # Test-only fault (tests/faults): the POST never reaches the endpoint, as behind a dropped route.
+        blackhole = site.config(cur, FAULT_ENDPOINT_POST_TIMEOUT) == "1"
     body = urllib.parse.urlencode(
         {
             "oauth_consumer_key": consumer["key"],
@@ -170,6 +176,9 @@ def post_to_consumer(conn: Any, site: Site, consumer_id: int, endpoint: str | No
         }
     )
     try:
+        if blackhole:
+            time.sleep(timeout)
+            raise TimeoutError("endpoint POST timed out (twin fault)")
         _raw_post(endpoint or "", body, timeout)
     except Exception as exc:
         raise MagentoError(POST_FAILED) from exc

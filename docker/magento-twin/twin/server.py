@@ -58,6 +58,9 @@ TFA_TEXT = (
 TFA_MAIL_FAILED = "Failed to send the message. Please contact the administrator"
 TWIN_TRACE = "#0 /var/www/html/vendor/magento/module-webapi/Controller/Rest.php: (magento-twin)\n#1 {main}"
 
+# Fault injection for tests/faults, off unless these core_config_data paths are set (never on a real store).
+FAULT_OAUTH_SIGNED_STATUS = "twin/fault/oauth_signed_status"
+
 SESSIONS: dict[str, dict[str, Any]] = {}
 SESSIONS_LOCK = threading.Lock()
 HTML = "text/html; charset=UTF-8"
@@ -189,6 +192,11 @@ def php_session_cookie(ctx: Ctx, resp: Response) -> None:
 def oauth_endpoint(ctx: Ctx, kind: str) -> Response:
     """Replies are text/html (PHP's default type), with Magento's frontend cookies and headers
     (recorded: oauth/*.json)."""
+    fault = ctx.site.config_value(ctx.cur, FAULT_OAUTH_SIGNED_STATUS)
+    if fault and ctx.header("Authorization"):
+        # Test-only fault (tests/faults): a store that breaks on signed token requests, as a PHP fatal
+        # error would; unsigned probes still answer normally.
+        return Response(int(fault), "<html><body><h1>Internal Server Error</h1></body></html>")
     params = protocol_params(ctx.header("Authorization"), ctx.header("Content-Type"), ctx.body, ctx.query)
     server = OauthServer(ctx.site, ctx.cur)
     try:
