@@ -10,6 +10,7 @@ Public API (stable):
     parse(text, fmt) -> Credentials          inverse of render
     read_credentials(path, fmt) -> Credentials | None     None when the file does not exist
     write_credentials(path, credentials, fmt) -> None     tempfile in the same folder + os.replace
+    check_writable(path) -> None             raises CredentialsFileError when that write cannot succeed
     changed_fields(old, new) -> list[str]    which fields differ (names only, never values)
     file_mode(path) -> str | None            e.g. "0600"
     format_for(path, fmt=None) -> str        "env" for *.env / .env files unless fmt says otherwise
@@ -200,5 +201,29 @@ def file_mode(path: str) -> str | None:
     """The permission bits of ``path`` as ``"0600"``, or None when it does not exist."""
     try:
         return f"{stat.S_IMODE(os.stat(path).st_mode):04o}"
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a parent that is a file: the path cannot exist
         return None
+
+
+def check_writable(path: str) -> None:
+    """Raise CredentialsFileError unless write_credentials(path) can succeed as far as can be told
+    without writing: the nearest existing folder on the way must be a folder this user may write (a
+    read-only mount or a file in place of a folder stops even root). Creates nothing."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CredentialsFileError(
+            f"credentials_path {path} is a folder: set credentials_path to a file name in it"
+        )
+    current = folder
+    while not os.path.lexists(current) and os.path.dirname(current) != current:
+        current = os.path.dirname(current)
+    if not os.path.isdir(current):
+        raise CredentialsFileError(
+            f"cannot create the credentials folder {folder}: {current} is not a folder: choose a "
+            "credentials_path in a folder this user can write"
+        )
+    if not os.access(current, os.W_OK | os.X_OK):
+        raise CredentialsFileError(
+            f"cannot write the credentials file in {folder}: {current} is not writable (permissions or a "
+            "read-only file system): make it writable or choose another credentials_path"
+        )
