@@ -52,12 +52,24 @@ class Database:
     ) -> None:
         if not _IDENT.match(env.table_prefix):
             raise ModuleFailure(
-                f"table prefix {env.table_prefix!r} in env.php is not a plain identifier: fix db.table_prefix"
+                f"table prefix {env.table_prefix!r} in env.php is not a plain identifier (only A-Z, a-z, 0-9 "
+                "and _): fix db.table_prefix"
             )
         self.prefix = env.table_prefix
         self.host = host or env.db_host
         self.port = int(port or env.db_port)
         self.name = env.db_name
+        if "/" in self.host:  # pymysql would look the path up as a host name: "OperationalError" only
+            raise ModuleFailure(
+                f"DB host {self.host!r} is a socket path: connecting through a socket given as the host is "
+                "not supported yet (only env.php's 'localhost:/path/to.sock' form, when db_host and db_port "
+                "are not set): set db_host to a TCP host such as 127.0.0.1 and db_port to MariaDB's port"
+            )
+        if not 1 <= self.port <= 65535:
+            raise ModuleFailure(
+                f"DB port {self.port} is out of range (1-65535): fix db_port (or the port in env.php's "
+                "db host)"
+            )
         self._in_transaction = False
         if connect is None:
             if not HAS_PYMYSQL:
