@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 from typing import Any
+from urllib.parse import urlsplit
 
 from ansible.module_utils import magento_integrations as mi
 from ansible.module_utils.magento_activation import TWO_FACTOR_MODULE, planned_activation
@@ -85,6 +86,16 @@ def integration_report(db: Database, integration: mi.Integration, period: int) -
 def _http_check(params: SiteParams) -> dict[str, Any]:
     import requests
 
+    try:  # requests names only the exception (InvalidSchema, InvalidURL), and the hint blamed the store
+        parts = urlsplit(params.base_url or "")
+        port = parts.port
+    except ValueError:
+        port, parts = -1, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise ModuleFailure(
+            f"base_url {params.base_url!r} is not an http(s) URL with a host and a valid port (1-65535): "
+            "write it as Magento sees it, scheme included, e.g. http://127.0.0.1:8080/ (C6.1)"
+        )
     try:
         reply = requests.get(
             params.base_url,  # type: ignore[arg-type]
