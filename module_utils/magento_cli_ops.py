@@ -67,8 +67,9 @@ def explain_failure(command: str, result: CommandResult) -> str:
         )
     if result.rc in (126, 127):
         return (
-            f"bin/magento could not be started (rc {result.rc}): {result.stderr.strip()[-300:]}. "
-            "Check magento_root and cli_command"
+            f"bin/magento could not be started (rc {result.rc}): "
+            f"{(result.stderr.strip() or result.stdout.strip() or 'no output')[-300:]}. "
+            "Check magento_root and cli_command (and cli_user)"
         )
     marked = [m.strip() for m in CLI_ERROR_MARKUP.findall(text) if m.strip()]
     detail = " ".join(marked) if marked else "\n".join(text.strip().splitlines()[-_TAIL_LINES:])
@@ -174,6 +175,11 @@ def run_cli(
         raise ModuleFailure(
             f"command {command!r} is not a bin/magento command name: give it like setup:upgrade, "
             "with its arguments in args"
+        )
+    if timeout is None or int(timeout) <= 0:  # timeout(1) reads 0 as "no limit" and -5 as an option
+        raise ModuleFailure(
+            f"timeout {timeout} is not a positive number of seconds: set it (the role's "
+            "magento_integration_upgrade_timeout) to e.g. 900. Nothing was run"
         )
     bad = [m for m in enable_modules if not MODULE_NAME_PATTERN.match(m)]
     if bad:
