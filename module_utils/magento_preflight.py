@@ -71,6 +71,12 @@ def prove_listener(plan: RunPlan) -> dict[str, Any]:
     parts = urlsplit(plan.endpoint_url)
     endpoint_port = parts.port or (443 if parts.scheme == "https" else 80)
     port = plan.listen_port or endpoint_port
+    if parts.scheme == "https":
+        # The handshake refuses it too, but only after setup:upgrade has applied the new endpoint_url.
+        raise _fail(
+            f"endpoint_url {plan.endpoint_url} is https, but the one-shot listener speaks plain http: point "
+            f"endpoint_url at http://{plan.listen_address}:{port}/... or use endpoint: external."
+        )
     if port != endpoint_port and not plan.listen_port_forwarded:
         raise _fail(
             f"endpoint_url {plan.endpoint_url} uses port {endpoint_port} but the listener would bind "
@@ -92,6 +98,12 @@ def prove_probe(site: Any, plan: RunPlan) -> dict[str, Any]:
     """The probe's route exists and every ACL id it needs is one the integration will be granted."""
     if not plan.probe_path:
         return {"ok": None, "detail": "no probe_path"}
+    if not plan.probe_path.startswith("/"):
+        # The route matcher reads it anyway; the handshake refuses it, after the setup rows are gone.
+        raise _fail(
+            f"probe_path {plan.probe_path!r} must start with / (it is relative to /rest): set it to e.g. "
+            "/V1/orders?searchCriteria[pageSize]=1."
+        )
     try:
         tree = AclTree.from_files(site.acl_xml_files())
         routes = routes_from_files(site.webapi_xml_files())
@@ -173,6 +185,23 @@ def _helper_would_change(site: Any, src: str | None) -> bool:
     return any(installed.get(rel) != digest for rel, digest in wanted.items())
 
 
+def prove_cli_user(site: Any) -> dict[str, Any]:
+    """bin/magento runs as cli_user: a user the store's host does not know fails setup:upgrade only after
+    the setup rows are gone (docker exec answers 126 with no output)."""
+    user = getattr(site, "cli_user", None)
+    if not user:
+        return {"ok": None, "detail": "no cli_user (the container's or SSH user)"}
+    res = site.runner.run(["true"], cwd=site.root, timeout=60, user=user)
+    if res.rc != 0:
+        detail = (res.stderr.strip() or res.stdout.strip() or "no output")[-200:]
+        raise _fail(
+            f"cannot start a process as cli_user {user!r} in {site.root} (rc {res.rc}: {detail}), so "
+            "bin/magento would not run: set cli_user to a user that exists where the store runs (empty for "
+            "the default user)."
+        )
+    return {"ok": True, "user": user}
+
+
 def prove(
     site: Any,
     env: Any,
@@ -187,6 +216,7 @@ def prove(
         "consumer_expiry": prove_expiry(db),
         "listener": prove_listener(plan),
         "probe": prove_probe(site, plan),
+        "cli_user": prove_cli_user(site),
     }
     if activation == "cli":
         proofs["cli"] = prove_cli(site, env, modules, plan)
