@@ -7,6 +7,7 @@ PHP and never matches values with regular expressions.
 
 Public API (stable):
     class PhpParseError(ValueError)
+    class PhpExpressionError(PhpParseError)    valid PHP but no literal (getenv('X'), a constant)
     parse_php_return(text: str) -> Any          the value of the file's ``return`` statement
     parse_php_value(text: str) -> Any           one PHP literal
     @dataclass EnvConfig                         db_host, db_port, db_name, db_username, db_password,
@@ -28,6 +29,10 @@ DEFAULT_DB_PORT = 3306
 
 class PhpParseError(ValueError):
     """The text is not a PHP array literal this parser understands."""
+
+
+class PhpExpressionError(PhpParseError):
+    """Valid PHP that is no literal (a call such as getenv('X'), a constant): it needs PHP to run."""
 
 
 _SIMPLE_ESCAPES = {
@@ -110,6 +115,11 @@ class _Parser:
         if lw in ("true", "false", "null"):
             self.i += len(w)
             return {"true": True, "false": False, "null": None}[lw]
+        if w:
+            line = self.s.count("\n", 0, self.i) + 1
+            call = self.s[self.i + len(w) :].lstrip().startswith("(")
+            what = f"a call of {w}()" if call else f"constant {w}"
+            raise PhpExpressionError(f"{what} at line {line}, not a literal value")
         raise self.error(f"unsupported PHP expression {w or c!r}")
 
     def array(self, close: str) -> Any:

@@ -45,6 +45,7 @@ from ansible.module_utils.magento_contract import (
 )
 from ansible.module_utils.magento_env_php import (
     EnvConfig,
+    PhpExpressionError,
     PhpParseError,
     parse_config_php_modules,
     parse_env_php,
@@ -396,6 +397,11 @@ class Site:
 
     def env_text(self) -> str:
         data = self.runner.read_file(self.path(ENV_PHP))
+        if data is None and self.runner.exists(self.path(ENV_PHP)):
+            raise ModuleFailure(
+                f"{self.path(ENV_PHP)} exists but is not a regular file that can be read (a folder, or a "
+                "dangling link): put Magento's env.php back there"
+            )
         if data is None:
             raise ModuleFailure(
                 f"{self.path(ENV_PHP)} not found: set magento_root to the folder holding bin/magento "
@@ -407,6 +413,12 @@ class Site:
         if self._env is None:
             try:
                 self._env = parse_env_php(self.env_text())
+            except PhpExpressionError as exc:
+                raise ModuleFailure(
+                    f"cannot read {self.path(ENV_PHP)}: {exc}: reintegrate reads env.php without running "
+                    "PHP, so the db, table_prefix, backend and crypt values must be literals: write the "
+                    "value itself in env.php (the DB host and port can also be given as db_host/db_port)"
+                ) from None
             except PhpParseError as exc:
                 raise ModuleFailure(
                     f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax"
