@@ -334,6 +334,11 @@ def install_module(
             held = f"the {detected} format" if detected else "no integration config (C3.1, C3.3)"
             raise ModuleFailure(f"format is {fmt} but src holds {held}: drop format or fix src")
         fmt = detected
+        if MODULE_XML not in desired:  # an empty folder, or not a module's: "declares None" named no cause
+            raise ModuleFailure(
+                f"src {src} has no {MODULE_XML} ({len(desired)} file(s) in it): give the module's folder "
+                "(the one holding registration.php and etc/module.xml)"
+            )
         declared = module_name_from_xml(desired.get(MODULE_XML, b""))
         if declared != module:
             raise ModuleFailure(
