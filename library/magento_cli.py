@@ -159,7 +159,8 @@ def argument_spec() -> dict:
         command={"type": "str", "required": True},
         args={"type": "list", "elements": "str", "default": []},
         keep_generated={"type": "bool", "default": True},
-        secret_args={"type": "list", "elements": "int", "default": []},
+        # Indexes into args, not secrets themselves (no_log False says so to ansible-test).
+        secret_args={"type": "list", "elements": "int", "default": [], "no_log": False},
         enable_modules={"type": "list", "elements": "str", "default": []},
         timeout={"type": "int", "default": 600},
     )

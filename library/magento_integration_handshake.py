@@ -197,7 +197,7 @@ purge_needed:
     description:
         - Check mode found token rows that would wedge the activation (C6.6), e.g. a request row beside
           the access row after a Reauthorize; a reason to purge them first (M(magento_oauth_tokens)
-          O(state=absent)), reported in RV(warnings). Outside check mode such rows are an error.
+          with C(state=absent)), reported as a warning. Outside check mode such rows are an error.
     returned: success
     type: bool
 probe:

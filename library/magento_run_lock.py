@@ -54,9 +54,11 @@ options:
         default: 3600
 attributes:
     check_mode:
+        description: Can run in check_mode and return changed status prediction without modifying target.
         support: full
         details: Reports whether the lock is free and who holds it; takes and releases nothing.
     diff_mode:
+        description: Will return details on what has changed (or possibly needs changing in check_mode).
         support: none
 notes:
     - Supports check mode.

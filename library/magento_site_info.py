@@ -50,7 +50,7 @@ options:
         description:
             - The rest of the run's plan, proven before its first destructive step; each proof that does
               not hold fails the task (whatever O(fail_on) says) with its cause, its fix and "Nothing was
-              changed.". Results in RV(checks.plan).
+              changed.". Results in RV(checks) key C(plan).
             - The clock is within Magento's nonce window (C6.4); C(oauth/consumer/expiration_period) is at
               least 30 s (C6.5); the listener can bind where O(prove.endpoint_url) points; the GET route of
               O(prove.probe_path) exists and every ACL id it needs is among those O(prove.resources) grants

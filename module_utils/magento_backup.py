@@ -107,7 +107,7 @@ def write_backup(
 ) -> str:
     """Write the rows atomically to ``<backup_dir>/<UTC stamp>-<slug>.json``; returns the path. With
     ``keep`` > 0 only the newest ``keep`` backups of that slug stay."""
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     doc = {
         "format": BACKUP_FORMAT,
         "created_at": now.isoformat(timespec="seconds"),

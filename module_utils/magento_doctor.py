@@ -39,8 +39,8 @@ def clock_skew_seconds(date_header: str | None, now: dt.datetime | None = None) 
     except (TypeError, ValueError):
         return None
     if server.tzinfo is None:
-        server = server.replace(tzinfo=dt.UTC)
-    return round(((now or dt.datetime.now(dt.UTC)) - server).total_seconds(), 1)
+        server = server.replace(tzinfo=dt.timezone.utc)
+    return round(((now or dt.datetime.now(dt.timezone.utc)) - server).total_seconds(), 1)
 
 
 def integration_report(db: Database, integration: mi.Integration, period: int) -> dict[str, Any]:

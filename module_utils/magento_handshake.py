@@ -144,7 +144,7 @@ class _Timer:
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_cli_activation(stdout: str) -> dict[str, str]:
@@ -512,7 +512,8 @@ class _Handshake:
         if method == "cli":
             self.activate_cli(reauthorize)
         else:
-            assert session is not None
+            if session is None:  # planned_activation gave admin, so the preflight logged in
+                raise AssertionError("activation admin without an Admin session")
             try:
                 session.tokens_exchange(self.integration.integration_id, reauthorize)
             except ActivationPostFailed as exc:

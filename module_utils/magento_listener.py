@@ -185,7 +185,8 @@ class EndpointListener:
         if not self._received.wait(timeout):
             raise ListenerError(self._timeout_message(timeout))
         post = self.received
-        assert post is not None
+        if post is None:  # _received is set only after received is
+            raise AssertionError("listener woke without a POST")
         return post
 
     def _timeout_message(self, timeout: float) -> str:

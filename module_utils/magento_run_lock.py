@@ -167,7 +167,8 @@ def acquire(
         start_new_session=True,
         text=True,
     )
-    assert proc.stdin is not None and proc.stdout is not None
+    if proc.stdin is None or proc.stdout is None:  # both are PIPE above
+        raise AssertionError("holder process without pipes")
     proc.stdin.write(json.dumps(cfg) + "\n")
     proc.stdin.close()
     line = proc.stdout.readline()

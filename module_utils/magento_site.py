@@ -343,10 +343,15 @@ class LocalRunner:
     def glob(self, root: str, patterns: list[str]) -> list[str]:
         import glob as globmod
 
+        # glob(root_dir=) is Python 3.10+; the Magento host may run 3.9 (RHEL 9): join, then strip the root.
+        # The root is escaped, so a [ or * in its path is matched literally.
+        base = root.rstrip("/") or "/"
+        prefix = base if base.endswith("/") else base + "/"
         found: set[str] = set()
         for pattern in patterns:
-            for match in globmod.glob(pattern, root_dir=root):
-                found.add(match)
+            for match in globmod.glob(posixpath.join(globmod.escape(base), pattern)):
+                if match.startswith(prefix):
+                    found.add(match[len(prefix) :])
         return sorted(found)
 
 

@@ -73,7 +73,7 @@ def match(routes: Iterable[Route], method: str, probe_path: str) -> Route | None
         if len(segs) != len(wanted):
             continue
         literal = 0
-        for pattern, value in zip(segs, wanted):  # noqa: B905 - lengths checked above (3.9 has no strict)
+        for pattern, value in zip(segs, wanted):  # lengths checked above (3.9 has no zip strict=)
             if pattern.startswith(":"):
                 continue
             if pattern.lower() != value.lower():
