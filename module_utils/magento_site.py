@@ -259,6 +259,11 @@ class DockerRunner:
 
     def glob(self, root: str, patterns: list[str]) -> list[str]:
         res = self.run(["sh", "-c", _glob_script(patterns)], cwd=root, timeout=60)
+        if res.rc != 0:  # e.g. 126 'chdir to cwd ... no such file': that text is no list of paths
+            detail = (res.stderr.strip() or res.stdout.strip() or "no output")[-200:]
+            raise ModuleFailure(
+                f"cannot list files under {root} in {self.name!r} (rc {res.rc}: {detail}): check magento_root"
+            )
         return sorted(line for line in res.stdout.splitlines() if line)
 
 
