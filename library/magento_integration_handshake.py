@@ -132,6 +132,21 @@ options:
         description: Seconds allowed for C(bin/magento integration:activate).
         type: int
         default: 120
+    release_run_lock:
+        description:
+            - Release the run lock that M(magento_setup_module) or M(magento_oauth_tokens) took with their
+              O(run_lock) option, when this task ends (success or failure; not in check mode). Nothing
+              happens when this run holds no lock.
+        type: dict
+        suboptions:
+            run_id:
+                description: The run's id, as given to O(run_lock).
+                type: str
+                required: true
+            state_file:
+                description: The lock's state file, as given to O(run_lock).
+                type: path
+                required: true
 notes:
     - Runs on the control node (the listener must be reachable from the store).
     - Supports check mode and diff mode.
@@ -240,12 +255,29 @@ from ansible.module_utils.magento_common import (
 )
 from ansible.module_utils.magento_handshake import HANDSHAKE_OPTIONS, handshake_options, run_handshake
 from ansible.module_utils.magento_requirements import require_libraries
+from ansible.module_utils.magento_run_lock import let_go
 
 
 def argument_spec() -> dict:
     spec = site_argument_spec()
     spec.update({name: dict(option) for name, option in HANDSHAKE_OPTIONS.items()})
+    spec["release_run_lock"] = {
+        "type": "dict",
+        "options": {
+            "run_id": {"type": "str", "required": True},
+            "state_file": {"type": "path", "required": True},
+        },
+    }
     return spec
+
+
+def release(module: AnsibleModule) -> None:
+    lock = module.params["release_run_lock"]
+    if lock and not module.check_mode:
+        try:
+            let_go(site_params(module.params), lock)
+        except ModuleFailure as exc:
+            module.warn(f"the run lock was not released ({exc.message}); it ends with its lease")
 
 
 def main() -> None:
@@ -261,8 +293,10 @@ def main() -> None:
             want_diff=module._diff,
         )
     except ModuleFailure as exc:
+        release(module)
         fail_from(module, exc, changed=False, integration=module.params["integration"])
         return
+    release(module)
     exit_from(module, result)
 
 

@@ -26,6 +26,7 @@ requirements:
     - docker (the Docker SDK for Python) on the control node, only for O(runner=docker)
 extends_documentation_fragment:
     - magento_site
+    - magento_site.run_lock
 options:
     integration:
         description:
@@ -82,6 +83,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+run_lock:
+    description: The run lock taken with O(run_lock) (lock, connection_id, held, changed).
+    returned: when O(run_lock) is given outside check mode
+    type: dict
 integration:
     description: The integration name.
     returned: always
@@ -124,6 +129,7 @@ from ansible.module_utils.magento_common import (
 )
 from ansible.module_utils.magento_contract import TABLE_OAUTH_NONCE, TABLE_OAUTH_TOKEN
 from ansible.module_utils.magento_requirements import require_libraries
+from ansible.module_utils.magento_run_lock import RUN_LOCK_OPTION, hold
 
 
 def argument_spec() -> dict:
@@ -135,6 +141,7 @@ def argument_spec() -> dict:
         i_know_this_deletes_every_token={"type": "bool", "default": False},
         backup_dir={"type": "path"},
         backup_keep={"type": "int", "default": 20},
+        run_lock=RUN_LOCK_OPTION,
         restore_from={"type": "path"},
     )
     return spec
@@ -150,6 +157,7 @@ def main() -> None:
     p = module.params
     try:
         if p["state"] == "absent":
+            lock = hold(site_params(p), p["run_lock"]) if p["run_lock"] and not module.check_mode else None
             result = remove_oauth_rows(
                 site_params(p),
                 p["integration"],
@@ -159,6 +167,8 @@ def main() -> None:
                 module.check_mode,
                 p["backup_keep"],
             )
+            if lock:
+                result["run_lock"] = lock
         else:
             result = restore_rows(
                 site_params(p), p["restore_from"], {TABLE_OAUTH_TOKEN, TABLE_OAUTH_NONCE}, module.check_mode

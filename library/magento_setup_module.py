@@ -23,6 +23,7 @@ requirements:
     - docker (the Docker SDK for Python) on the control node, only for O(runner=docker)
 extends_documentation_fragment:
     - magento_site
+    - magento_site.run_lock
 options:
     module:
         description: Module name C(Vendor_Module) as in its C(etc/module.xml).
@@ -88,6 +89,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+run_lock:
+    description: The run lock taken with O(run_lock) (lock, connection_id, held, changed).
+    returned: when O(run_lock) is given outside check mode
+    type: dict
 module:
     description: The module name.
     returned: always
@@ -132,6 +137,7 @@ from ansible.module_utils.magento_common import (
 )
 from ansible.module_utils.magento_contract import TABLE_PATCH_LIST, TABLE_SETUP_MODULE
 from ansible.module_utils.magento_requirements import require_libraries
+from ansible.module_utils.magento_run_lock import RUN_LOCK_OPTION, hold
 
 
 def argument_spec() -> dict:
@@ -142,6 +148,7 @@ def argument_spec() -> dict:
         patches={"type": "list", "elements": "str"},
         backup_dir={"type": "path"},
         backup_keep={"type": "int", "default": 20},
+        run_lock=RUN_LOCK_OPTION,
         restore_from={"type": "path"},
     )
     return spec
@@ -157,6 +164,7 @@ def main() -> None:
     p = module.params
     try:
         if p["state"] == "absent":
+            lock = hold(site_params(p), p["run_lock"]) if p["run_lock"] and not module.check_mode else None
             result = remove_setup_rows(
                 site_params(p),
                 p["module"],
@@ -165,6 +173,8 @@ def main() -> None:
                 module.check_mode,
                 p["backup_keep"],
             )
+            if lock:
+                result["run_lock"] = lock
         else:
             validate_module_name(p["module"])
             result = restore_rows(

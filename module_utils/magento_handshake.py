@@ -684,8 +684,9 @@ class _Handshake:
         self.validate()
         self.read_site()
         self.check_endpoint_config()
-        self.preflight_http()
         self.existing_state()
+        # A converged store is proven by the signed probe alone; only a run that goes on to activate
+        # first proves that base_url answers as Magento's OAuth endpoint (an unsigned call stores nothing).
         reason = self.converged_reason()
         self.new_credentials: Credentials | None = None
         path = self.opts.credentials_path
@@ -696,6 +697,7 @@ class _Handshake:
                     os.chmod(path, 0o600)
                 self.result["mode_fixed"] = True
             return self.finish(activation=None, reauthorized=False, reason=None)
+        self.preflight_http()
         reauthorize = self.decide_reauthorize()
         self.check_tokens(reauthorize)
         if self.opts.endpoint == "self":

@@ -228,3 +228,47 @@ def release(db: Any, state_file: str, run_id: str | None = None) -> dict[str, An
             time.sleep(0.1)
         return {"changed": True, "held": False, "lock": name}
     return {"changed": False, "held": False, "lock": name}
+
+
+# The same lock taken by the first destructive module itself (magento_setup_module, magento_oauth_tokens:
+# option run_lock) and released by the handshake (option release_run_lock): two module runs fewer than
+# separate lock tasks.
+RUN_LOCK_OPTION: dict[str, Any] = {
+    "type": "dict",
+    "options": {
+        "integration": {"type": "str", "required": True},
+        "run_id": {"type": "str", "required": True},
+        "state_file": {"type": "path", "required": True},
+        "wait": {"type": "int", "default": 120},
+        "lease": {"type": "int", "default": 3600},
+    },
+}
+
+
+
+def _site_db(params: Any) -> tuple[Any, Any]:
+    from ansible.module_utils.magento_db import database_for
+    from ansible.module_utils.magento_site import site_from_params
+
+    env = site_from_params(params).env()
+    return env, database_for(env, params)
+
+
+def hold(params: Any, opts: dict[str, Any]) -> dict[str, Any]:
+    """Take (or keep) the lock described by a run_lock option, on a connection of its own."""
+    from ansible.module_utils.magento_db import connection_kwargs
+
+    env, db = _site_db(params)
+    with db:
+        name = lock_name(env.db_name, env.table_prefix, opts["integration"])
+        kwargs = connection_kwargs(env, params.db_host, params.db_port)
+        return acquire(db, kwargs, name, opts["state_file"], opts["run_id"], opts["wait"], opts["lease"])
+
+
+def let_go(params: Any, opts: dict[str, Any]) -> dict[str, Any]:
+    """Release the lock of a run_lock / release_run_lock option (nothing when this run holds none)."""
+    if not os.path.exists(opts["state_file"]):
+        return {"changed": False, "held": False}
+    _env, db = _site_db(params)
+    with db:
+        return release(db, opts["state_file"], opts.get("run_id"))

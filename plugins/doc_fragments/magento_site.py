@@ -65,3 +65,36 @@ options:
         type: bool
         default: true
 """
+
+    # magento_setup_module and magento_oauth_tokens (the first destructive step takes the run lock).
+    RUN_LOCK = r"""
+options:
+    run_lock:
+        description:
+            - Take the run lock of M(magento_run_lock) (one run per integration, MariaDB GET_LOCK) before
+              deleting anything; a lock this O(run_lock.run_id) already holds is kept as it is. Another
+              run's lock fails the task after O(run_lock.wait) seconds, naming the holder, with nothing
+              deleted. Not taken in check mode.
+        type: dict
+        suboptions:
+            integration:
+                description: The integration the lock is for.
+                type: str
+                required: true
+            run_id:
+                description: This run's id.
+                type: str
+                required: true
+            state_file:
+                description: The holder's state file (0600).
+                type: path
+                required: true
+            wait:
+                description: Seconds to wait for another run's lock.
+                type: int
+                default: 120
+            lease:
+                description: Seconds after which the holder ends by itself.
+                type: int
+                default: 3600
+"""
