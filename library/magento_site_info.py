@@ -86,12 +86,41 @@ options:
                 type: str
                 choices: [consolidated, legacy]
                 default: consolidated
+            endpoint:
+                description:
+                    - C(self) proves the listener for O(prove.endpoint_url) (or the declared one);
+                      C(external) needs none.
+                type: str
+                choices: [self, external]
+                default: self
             cli_helper_src:
                 description:
                     - Source folder (on the host the module runs on) of the helper module
                       Reintegrate_CliActivation the run installs; in production mode a helper whose
                       files would change fails the proof.
                 type: path
+    declare:
+        description:
+            - Read the module that declares O(integration) the way M(magento_integration_module) reads it in
+              check mode (nothing is written) and return it as RV(declared); O(integration) must be one of
+              the integrations it declares. With O(prove), the declared endpoint_url, resources and format
+              complete the plan where O(prove) leaves them out.
+        type: dict
+        suboptions:
+            module:
+                description: The module, C(Vendor_Module).
+                type: str
+                required: true
+            src:
+                description: Its source folder on the host the module runs on.
+                type: path
+            spec:
+                description: Or the spec it is rendered from (see M(magento_integration_module)).
+                type: dict
+            acl_parents:
+                description: As M(magento_integration_module)'s O(acl_parents).
+                type: str
+                choices: [add, fail, warn]
     fail_on:
         description:
             - C(connection) fails the task when env.php cannot be read, the DB, O(base_url) or the Admin login
@@ -174,8 +203,15 @@ activation:
     description: The activation O(activation) resolves to on this site (C(admin) or C(cli)).
     returned: when env.php was read
     type: str
+declared:
+    description: What M(magento_integration_module) in check mode returns for O(declare).
+    returned: when O(declare) is given
+    type: dict
 integration:
-    description: The report of O(integration), null when it does not exist.
+    description:
+        - The report of O(integration).
+        - Null when it does not exist yet, as on a first install (setup:upgrade creates it, C3.1); that is
+          neither a warning nor a problem.
     returned: when O(integration) is given and the DB was reached
     type: dict
 """
@@ -211,6 +247,16 @@ def argument_spec() -> dict:
                 "resources": {"type": "list", "elements": "str", "default": []},
                 "format": {"type": "str", "default": "consolidated", "choices": ["consolidated", "legacy"]},
                 "cli_helper_src": {"type": "path"},
+                "endpoint": {"type": "str", "default": "self", "choices": ["self", "external"]},
+            },
+        },
+        declare={
+            "type": "dict",
+            "options": {
+                "module": {"type": "str", "required": True},
+                "src": {"type": "path"},
+                "spec": {"type": "dict"},
+                "acl_parents": {"type": "str", "choices": ["add", "fail", "warn"]},
             },
         },
     )
@@ -231,6 +277,7 @@ def main() -> None:
             check_mode=module.check_mode,
             activation=p["activation"],
             plan=plan_from_params(p["prove"]),
+            declare=p["declare"],
         )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)

@@ -25,7 +25,8 @@ from ansible.module_utils.magento_activation import TWO_FACTOR_MODULE, planned_a
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_contract import STATUS_ACTIVE, TOKEN_TYPE_ACCESS
 from ansible.module_utils.magento_db import Database, database_for
-from ansible.module_utils.magento_preflight import MAX_AHEAD_SECONDS, RunPlan, prove
+from ansible.module_utils.magento_module_files import install_module
+from ansible.module_utils.magento_preflight import MAX_AHEAD_SECONDS, RunPlan, prove, with_declaration
 from ansible.module_utils.magento_site import site_from_params
 
 WARN_SKEW_SECONDS = 60
@@ -149,6 +150,7 @@ def collect(
     check_mode: bool = False,
     activation: str = "admin",
     plan: RunPlan | None = None,
+    declare: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     checks: dict[str, Any] = {}
     problems: list[str] = []
@@ -170,6 +172,34 @@ def collect(
         result["config_modules_enabled"] = sorted(m for m, on in site.config_modules().items() if on)
     except ModuleFailure as exc:
         failed("env_php", exc)
+
+    declared_integration = None
+    if declare is not None and env is not None:
+        # What the module declares, read as magento_integration_module's check mode reads it (no write),
+        # in this same run: the name and the plan are checked before anything changes.
+        result["declared"] = install_module(
+            params,
+            declare["module"],
+            declare.get("src"),
+            declare.get("spec"),
+            None,
+            declare.get("acl_parents"),
+            True,
+            False,
+            True,
+        )
+        names = [i["name"] for i in result["declared"]["integrations"]]
+        if integration is not None and integration not in names:
+            raise ModuleFailure(
+                f"{declare['module']} declares no integration named {integration!r} (it declares: "
+                f"{', '.join(names) if names else 'none'}): fix the integration name or the module's "
+                "integration config. Nothing was changed."
+            )
+        declared_integration = next(
+            (i for i in result["declared"]["integrations"] if i["name"] == integration), None
+        )
+        if declared_integration is not None:
+            declared_integration = {**declared_integration, "format": result["declared"]["format"]}
 
     db = None
     if env is not None:
@@ -248,16 +278,15 @@ def collect(
                 # The run's plan, proven before its first destructive step: a failure here always fails.
                 skew = (checks.get("http") or {}).get("clock_skew_seconds")
                 modules = site.config_modules()
-                checks["plan"] = prove(site, env, db, plan, planned, modules, skew)
+                full = with_declaration(plan, declared_integration)
+                checks["plan"] = prove(site, env, db, full, planned, modules, skew)
         result["integrations"] = reports
         if integration is not None:
             focus = next((r for r in reports if r["name"] == integration), None)
             result["integration"] = focus
-            if focus is None:
-                warnings.append(
-                    f"integration {integration!r} does not exist yet (setup:upgrade creates it, C3.1)"
-                )
-            else:
+            # None: it does not exist yet, which a first install expects (setup:upgrade creates it, C3.1),
+            # so it is neither a warning nor a problem; the result says it with integration: null.
+            if focus is not None:
                 problems.extend(f"{integration}: {p}" for p in focus["problems"])
     result["ok"] = not problems
     return result

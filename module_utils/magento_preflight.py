@@ -13,7 +13,7 @@ Public API (stable):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +43,7 @@ class RunPlan:
     resources: list[str] = field(default_factory=list)
     format: str = "consolidated"
     cli_helper_src: str | None = None
+    endpoint: str = "self"
 
 
 def plan_from_params(value: dict[str, Any] | None) -> RunPlan | None:
@@ -57,6 +58,7 @@ def plan_from_params(value: dict[str, Any] | None) -> RunPlan | None:
         resources=list(value.get("resources") or []),
         format=value.get("format") or "consolidated",
         cli_helper_src=value.get("cli_helper_src") or None,
+        endpoint=value.get("endpoint") or "self",
     )
 
 
@@ -64,9 +66,21 @@ def _fail(text: str, **extra: Any) -> ModuleFailure:
     return ModuleFailure(f"{text} {NOTHING_CHANGED}", **extra)
 
 
+def with_declaration(plan: RunPlan, declared: dict[str, Any] | None) -> RunPlan:
+    """The plan completed from the module's declaration (magento_integration_module's reading)."""
+    if declared is None:
+        return plan
+    return replace(
+        plan,
+        endpoint_url=plan.endpoint_url or (declared.get("endpoint_url") if plan.endpoint == "self" else None),
+        resources=plan.resources or list(declared.get("resources") or []),
+        format=declared.get("format") or plan.format,
+    )
+
+
 def prove_listener(plan: RunPlan) -> dict[str, Any]:
     """Magento posts to endpoint_url: the listener must be able to bind where that arrives."""
-    if not plan.endpoint_url:
+    if plan.endpoint != "self" or not plan.endpoint_url:
         return {"ok": None, "detail": "no endpoint_url (endpoint: external, or none declared)"}
     parts = urlsplit(plan.endpoint_url)
     endpoint_port = parts.port or (443 if parts.scheme == "https" else 80)
