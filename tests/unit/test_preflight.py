@@ -220,3 +220,22 @@ def test_cli_in_production_needs_the_compiled_command() -> None:
     site = CliSite(True)
     assert pf.prove_cli(site, Env("production"), on, pf.RunPlan())["command_listed"] is True
     assert site.calls == [["list", "--raw"]]
+
+
+def test_the_declaration_completes_the_plan() -> None:
+    declared = {
+        "endpoint_url": "http://127.0.0.1:8099/endpoint",
+        "resources": ["Magento_Sales::actions_view"],
+        "format": "legacy",
+    }
+    plan = pf.with_declaration(pf.RunPlan(probe_path=PROBE), declared)
+    assert (plan.endpoint_url, plan.resources, plan.format) == (
+        "http://127.0.0.1:8099/endpoint",
+        ["Magento_Sales::actions_view"],
+        "legacy",
+    )
+    external = pf.with_declaration(pf.RunPlan(endpoint="external"), declared)
+    assert external.endpoint_url is None
+    assert pf.prove_listener(external)["ok"] is None  # no listener for endpoint external
+    given = pf.with_declaration(pf.RunPlan(endpoint_url="http://127.0.0.1:9/e", resources=["X"]), declared)
+    assert (given.endpoint_url, given.resources) == ("http://127.0.0.1:9/e", ["X"])
