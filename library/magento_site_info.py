@@ -9,7 +9,10 @@ module: magento_site_info
 short_description: Preflight and doctor of a Magento site (reads only)
 description:
     - Reads C(app/etc/env.php) through O(runner) and returns its facts without the DB password or the
-      encryption key (contract C1.2).
+      encryption key (contract C1.2). Where a PHP CLI runs beside the store (O(cli_command)'s first word
+      when it is PHP, else C(php)), PHP itself reads it (C(json_encode(require "app/etc/env.php")) in
+      O(magento_root)), so C(getenv()) calls and constants are read as Magento reads them; elsewhere a
+      Python parser reads it and names what it cannot follow. Every module reads env.php this way.
     - Connects to the DB and GETs O(base_url) (clock skew against the store's HTTP Date header, C6.4).
     - When the activation planned by O(activation) is the Admin's, logs in with O(admin_username) and
       O(admin_password) and reads the integration grid's tokensExchange URL template, which is what
@@ -162,6 +165,9 @@ checks:
     description:
         - Result of each check (env_php, db, http, admin_login, and plan when O(prove) is given).
         - C(ok) is true, false or null (not run).
+        - C(env_php.read_with) is C(php) when PHP itself read C(app/etc/env.php) where the module runs
+          (exactly, C(getenv()) and constants included), C(parser) when no PHP CLI runs there and the Python
+          parser read it (C(env_php.note) says why).
     returned: always
     type: dict
     sample: {"db": {"ok": true, "host": "127.0.0.1", "port": 3306},

@@ -205,7 +205,7 @@ class AdminSession:
         password: str,
         *,
         timeout: float = 30,
-        verify: bool = True,
+        verify: bool | str = True,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.front_name = front_name.strip("/")

@@ -48,8 +48,14 @@ def site_argument_spec() -> dict[str, dict[str, Any]]:
         "admin_password": {"type": "str", "no_log": True},
         "db_host": {"type": "str"},
         "db_port": {"type": "int"},
+        # TLS to the DB, named as in community.mysql (aliases) and passed to pymysql's ssl.
+        "db_ca_cert": {"type": "path", "aliases": ["ca_cert"]},
+        "db_client_cert": {"type": "path", "aliases": ["client_cert"]},
+        "db_client_key": {"type": "path", "aliases": ["client_key"], "no_log": False},
+        "db_check_hostname": {"type": "bool", "aliases": ["check_hostname"]},
         "http_timeout": {"type": "int", "default": DEFAULT_HTTP_TIMEOUT},
         "validate_certs": {"type": "bool", "default": True},
+        "ca_path": {"type": "path"},
     }
 
 
@@ -69,8 +75,36 @@ class SiteParams:
     admin_password: str | None = field(default=None, repr=False)
     db_host: str | None = None
     db_port: int | None = None
+    db_ca_cert: str | None = None
+    db_client_cert: str | None = None
+    db_client_key: str | None = None
+    db_check_hostname: bool | None = None
     http_timeout: int = DEFAULT_HTTP_TIMEOUT
     validate_certs: bool = True
+    ca_path: str | None = None
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """requests' ``verify`` for every call to base_url: the CA bundle (or c_rehash folder) ca_path when
+        given, else validate_certs."""
+        if self.validate_certs and self.ca_path:
+            return self.ca_path
+        return self.validate_certs
+
+    def db_ssl(self) -> dict[str, Any] | None:
+        """pymysql's ``ssl`` for the DB TLS options, None when none is set (community.mysql's mapping)."""
+        if not (self.db_ca_cert or self.db_client_cert or self.db_client_key):
+            return None
+        ssl: dict[str, Any] = {}
+        if self.db_ca_cert:
+            ssl["ca"] = self.db_ca_cert
+        if self.db_client_cert:
+            ssl["cert"] = self.db_client_cert
+        if self.db_client_key:
+            ssl["key"] = self.db_client_key
+        if self.db_check_hostname is not None:
+            ssl["check_hostname"] = self.db_check_hostname
+        return ssl
 
 
 def site_params(params: dict[str, Any]) -> SiteParams:
@@ -87,8 +121,13 @@ def site_params(params: dict[str, Any]) -> SiteParams:
         admin_password=params.get("admin_password"),
         db_host=params.get("db_host"),
         db_port=params.get("db_port"),
+        db_ca_cert=params.get("db_ca_cert"),
+        db_client_cert=params.get("db_client_cert"),
+        db_client_key=params.get("db_client_key"),
+        db_check_hostname=params.get("db_check_hostname"),
         http_timeout=params.get("http_timeout") or DEFAULT_HTTP_TIMEOUT,
         validate_certs=params.get("validate_certs", True),
+        ca_path=params.get("ca_path"),
     )
 
 

@@ -2,15 +2,20 @@
 
 Public API (stable):
     class Database(env: EnvConfig, host: str | None = None, port: int | None = None,
-                   connect_timeout: int = 10, connect=pymysql.connect)
+                   connect_timeout: int = 10, connect=pymysql.connect, ssl: dict | None = None)
         t(name) -> str                    table name with the C1.2 prefix, backquoted
         query(sql, params=()) -> list[dict]   parameterised SELECT (use %s placeholders)
         execute(sql, params=()) -> int     parameterised write; returns affected rows
         transaction() -> context manager   commit on success, rollback on any error
         in_transaction -> bool             a transaction() block is open
         close()
-        host, port                         what it connected to (safe to print)
-    database_for(env: EnvConfig, params: SiteParams) -> Database
+        host, port                         what it connected to (safe to print); socket: the socket path
+                                           when it connected through one, else None
+    database_for(env: EnvConfig, params: SiteParams) -> Database   (with the site's DB TLS options)
+    connection_kwargs(env, host, port, connect_timeout, ssl) -> dict   pymysql.connect's arguments
+A DB host that contains "/" is a socket path, as Magento reads it (its PDO adapter passes such a host as
+unix_socket): the connection goes through that socket on the host the module runs on. env.php's
+"localhost:/path/to.sock" form is the same socket. A socket that is not there fails naming the path.
 SQL names tables with db.t("oauth_token"); only table names are interpolated (validated prefix),
 values always go as parameters.
 The connection is in autocommit: a read holds no transaction (and so no metadata lock) after it
@@ -21,7 +26,9 @@ Connection errors become ModuleFailure naming host, port and the fix, never the 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,6 +56,7 @@ class Database:
         port: int | None = None,
         connect_timeout: int = 10,
         connect: Callable[..., Any] | None = None,
+        ssl: dict[str, Any] | None = None,
     ) -> None:
         if not _IDENT.match(env.table_prefix):
             raise ModuleFailure(
@@ -59,13 +67,12 @@ class Database:
         self.host = host or env.db_host
         self.port = int(port or env.db_port)
         self.name = env.db_name
-        if "/" in self.host:  # pymysql would look the path up as a host name: "OperationalError" only
-            raise ModuleFailure(
-                f"DB host {self.host!r} is a socket path: connecting through a socket given as the host is "
-                "not supported yet (only env.php's 'localhost:/path/to.sock' form, when db_host and db_port "
-                "are not set): set db_host to a TCP host such as 127.0.0.1 and db_port to MariaDB's port"
-            )
-        if not 1 <= self.port <= 65535:
+        kwargs = connection_kwargs(env, host, port, connect_timeout, ssl)
+        self.socket: str | None = kwargs.get("unix_socket")
+        if self.socket:
+            check_socket(self.socket)
+            self.host = self.socket
+        elif not 1 <= self.port <= 65535:
             raise ModuleFailure(
                 f"DB port {self.port} is out of range (1-65535): fix db_port (or the port in env.php's "
                 "db host)"
@@ -77,7 +84,6 @@ class Database:
                     "the Python 'pymysql' package is missing on the control node: pip install pymysql"
                 )
             connect = pymysql.connect
-        kwargs = connection_kwargs(env, host, port, connect_timeout)
         kwargs["autocommit"] = True  # no transaction stays open unless transaction() opens one
         if HAS_PYMYSQL:
             kwargs["cursorclass"] = pymysql.cursors.DictCursor
@@ -89,8 +95,11 @@ class Database:
                 1045: "access denied for the env.php user",
                 1049: f"unknown database {self.name!r}",
             }.get(code if isinstance(code, int) else -1, type(exc).__name__)
+            if ssl and code in (2003, 2026) and "SSL" in str(exc).upper():
+                reason = "TLS failed: check db_ca_cert, db_client_cert, db_client_key and db_check_hostname"
+            where = f"through the socket {self.socket}" if self.socket else f"at {self.host}:{self.port}"
             raise ModuleFailure(
-                f"cannot connect to the database at {self.host}:{self.port} ({reason}): start the DB, or set "
+                f"cannot connect to the database {where} ({reason}): start the DB, or set "
                 "db_host/db_port when the control node reaches the DB through a published port",
                 db_host=self.host,
                 db_port=self.port,
@@ -141,7 +150,11 @@ class Database:
 
 
 def connection_kwargs(
-    env: EnvConfig, host: str | None = None, port: int | None = None, connect_timeout: int = 10
+    env: EnvConfig,
+    host: str | None = None,
+    port: int | None = None,
+    connect_timeout: int = 10,
+    ssl: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """pymysql.connect's arguments for env.php's DB (JSON-able; holds the password: never log it)."""
     kwargs: dict[str, Any] = {
@@ -151,14 +164,41 @@ def connection_kwargs(
         "charset": "utf8mb4",
         "connect_timeout": connect_timeout,
     }
+    target = host or env.db_host
     # A socket in env.php only helps when nothing overrides the host (same machine as the store).
     if env.db_socket and not host and not port:
         kwargs["unix_socket"] = env.db_socket
+    elif "/" in target:  # Magento's PDO adapter reads such a host as the socket path
+        kwargs["unix_socket"] = target
     else:
-        kwargs["host"] = host or env.db_host
+        kwargs["host"] = target
         kwargs["port"] = int(port or env.db_port)
+    if ssl:
+        kwargs["ssl"] = dict(ssl)
     return kwargs
 
 
+def check_socket(path: str) -> None:
+    """The socket must be there on the host the module runs on (not only in the store's container)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ModuleFailure(
+            f"DB socket {path} (a DB host containing '/' is a socket path, as Magento reads it) does not "
+            "exist on the host the module runs on: with runner docker the modules connect from the control "
+            "node, where the container's socket is not; set db_host to a TCP host such as 127.0.0.1 and "
+            "db_port to MariaDB's port, or point db_host at a socket that exists there"
+        ) from None
+    except OSError as exc:
+        raise ModuleFailure(
+            f"DB socket {path} cannot be read ({exc.strerror}): run as a user who can"
+        ) from None
+    if not stat.S_ISSOCK(mode):
+        raise ModuleFailure(
+            f"DB host {path} contains '/', so it is read as a socket path, but it is no socket: set db_host "
+            "to MariaDB's socket (e.g. /run/mysqld/mysqld.sock) or to a TCP host"
+        )
+
+
 def database_for(env: EnvConfig, params: SiteParams) -> Database:
-    return Database(env, host=params.db_host, port=params.db_port)
+    return Database(env, host=params.db_host, port=params.db_port, ssl=params.db_ssl())

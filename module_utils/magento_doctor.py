@@ -101,7 +101,7 @@ def _http_check(params: SiteParams) -> dict[str, Any]:
         reply = requests.get(
             params.base_url,  # type: ignore[arg-type]
             timeout=params.http_timeout,
-            verify=params.validate_certs,
+            verify=params.tls_verify,
             allow_redirects=False,
         )
     except requests.RequestException as exc:
@@ -130,7 +130,7 @@ def _admin_check(params: SiteParams, front_name: str | None) -> dict[str, Any]:
             params.admin_username,  # type: ignore[arg-type]
             params.admin_password,  # type: ignore[arg-type]
             timeout=params.http_timeout,
-            verify=params.validate_certs,
+            verify=params.tls_verify,
         ) as session:
             session.login()
             # What the Admin activation needs, proven before any destructive step: the grid, and a
@@ -167,7 +167,10 @@ def collect(
     try:
         site = site_from_params(params)
         env = site.env()
-        checks["env_php"] = {"ok": True}
+        # read_with php: PHP itself read it (exact); parser: no PHP CLI where the module runs (note says why).
+        checks["env_php"] = {"ok": True, "read_with": site.env_reader}
+        if site.env_reader_note:
+            checks["env_php"]["note"] = site.env_reader_note
         result["env"] = env.facts()
         result["config_modules_enabled"] = sorted(m for m, on in site.config_modules().items() if on)
     except ModuleFailure as exc:

@@ -16,15 +16,22 @@ Public API (stable):
         EnvConfig.from_array(data) -> EnvConfig
         EnvConfig.facts() -> dict                everything but password and crypt key
     parse_env_php(text: str) -> EnvConfig
+    PHP_ENV_JSON                                 the PHP code that prints env.php as JSON (run in the root)
+    env_config_from_php_json(text: str) -> EnvConfig   what that printed (PhpOutputError when no JSON)
     parse_config_php_modules(text: str) -> dict[str, bool]   ``modules`` of config.php
+Where PHP runs beside the store, Site.env() reads env.php through PHP itself (exact, getenv() included);
+this parser is the fallback, and names what it cannot follow (PhpExpressionError).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_DB_PORT = 3306
+# json_encode of what env.php returns, exactly as Magento's own `require` reads it (run in the Magento root).
+PHP_ENV_JSON = 'echo json_encode(require "app/etc/env.php");'
 
 
 class PhpParseError(ValueError):
@@ -33,6 +40,10 @@ class PhpParseError(ValueError):
 
 class PhpExpressionError(PhpParseError):
     """Valid PHP that is no literal (a call such as getenv('X'), a constant): it needs PHP to run."""
+
+
+class PhpOutputError(ValueError):
+    """PHP ran but printed no JSON object (json_encode failed, or the file printed text of its own)."""
 
 
 _SIMPLE_ESCAPES = {
@@ -370,6 +381,20 @@ def split_host_port(host: str) -> tuple[str, int, str | None]:
 
 def parse_env_php(text: str) -> EnvConfig:
     return EnvConfig.from_array(parse_php_return(text))
+
+
+def env_config_from_php_json(text: str) -> EnvConfig:
+    """EnvConfig from what PHP_ENV_JSON printed. PHP's JSON gives string keys and lists for 0..n-1 keys,
+    which EnvConfig reads as it reads the parser's value."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise PhpOutputError(
+            f"PHP printed no JSON ({text[:60]!r}...)" if text else "PHP printed nothing"
+        ) from None
+    if not isinstance(data, dict):
+        raise PhpOutputError("PHP's json_encode of env.php is no object: env.php does not return an array")
+    return EnvConfig.from_array(data)
 
 
 def parse_config_php_modules(text: str) -> dict[str, bool]:

@@ -336,7 +336,7 @@ class _Handshake:
                     method,
                     url,
                     timeout=self.sp.http_timeout,
-                    verify=self.sp.validate_certs,
+                    verify=self.sp.tls_verify,
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
@@ -404,7 +404,7 @@ class _Handshake:
             self.sp.admin_username or "",
             self.sp.admin_password or "",
             timeout=self.sp.http_timeout,
-            verify=self.sp.validate_certs,
+            verify=self.sp.tls_verify,
         )
         started = time.monotonic()
         try:
@@ -539,7 +539,7 @@ class _Handshake:
                 post.consumer_key,
                 post.consumer_secret,
                 timeout=self.sp.http_timeout,
-                verify=self.sp.validate_certs,
+                verify=self.sp.tls_verify,
             )
             acc = access_token(
                 self.base_url,
@@ -548,7 +548,7 @@ class _Handshake:
                 req,
                 post.verifier,
                 timeout=self.sp.http_timeout,
-                verify=self.sp.validate_certs,
+                verify=self.sp.tls_verify,
             )
         except OAuthProblem as exc:
             raise ModuleFailure(
@@ -576,7 +576,7 @@ class _Handshake:
                 self.opts.probe_path,
                 creds,
                 timeout=self.sp.http_timeout,
-                verify=self.sp.validate_certs,
+                verify=self.sp.tls_verify,
             )
         except OAuthTransportError as exc:
             raise ModuleFailure(str(exc)) from None

@@ -374,7 +374,7 @@ def _auth(
 
 
 def _send(
-    method: str, url: str, auth: OAuth1, timeout: float, verify: bool, **kwargs: Any
+    method: str, url: str, auth: OAuth1, timeout: float, verify: bool | str, **kwargs: Any
 ) -> requests.Response:
     try:
         return requests.request(
@@ -402,7 +402,7 @@ def parse_token_reply(status: int, body: str, endpoint: str) -> Token:
 
 
 def request_token(
-    base_url: str, consumer_key: str, consumer_secret: str, *, timeout: float = 30, verify: bool = True
+    base_url: str, consumer_key: str, consumer_secret: str, *, timeout: float = 30, verify: bool | str = True
 ) -> Token:
     """POST /oauth/token/request signed with the consumer key and secret (key ``secret&``, C6.5)."""
     url = _endpoint_url(base_url, REQUEST_TOKEN_PATH)
@@ -418,7 +418,7 @@ def access_token(
     verifier: str,
     *,
     timeout: float = 30,
-    verify: bool = True,
+    verify: bool | str = True,
 ) -> Token:
     """POST /oauth/token/access signed with consumer + request token and the posted verifier (C6)."""
     url = _endpoint_url(base_url, ACCESS_TOKEN_PATH)
@@ -433,7 +433,7 @@ def signed_request(
     credentials: SigningCredentials,
     *,
     timeout: float = 30,
-    verify: bool = True,
+    verify: bool | str = True,
     data: Any = None,
 ) -> requests.Response:
     """One request signed with consumer + access token (C7.1). ``url`` must start with the base URL."""
@@ -448,7 +448,12 @@ def signed_request(
 
 
 def probe(
-    base_url: str, path: str, credentials: SigningCredentials, *, timeout: float = 30, verify: bool = True
+    base_url: str,
+    path: str,
+    credentials: SigningCredentials,
+    *,
+    timeout: float = 30,
+    verify: bool | str = True,
 ) -> int:
     """Signed ``GET <base>rest<path>`` (C7.4); returns 200 or raises RestError with Magento's message."""
     reply = signed_request("GET", rest_url(base_url, path), credentials, timeout=timeout, verify=verify)

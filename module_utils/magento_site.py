@@ -14,6 +14,7 @@ Public API (stable):
     runner_from_params(SiteParams) -> Runner
     class Site(runner, magento_root, cli_command=("bin/magento",), cli_user=None)
         path(rel) -> str;  env() -> EnvConfig;  env_text() -> str;  config_modules() -> {V_M: bool}
+        env_reader: "php" or "parser" (how env() read env.php), env_reader_note: why not php
         module_dir(V_M) -> str;  acl_xml_files() / webapi_xml_files() -> list[AclFile(module, path, content)]
         cli(args, timeout=600) -> CommandResult;  owner() -> "uid:gid" of the Magento root
     site_from_params(SiteParams) -> Site
@@ -44,9 +45,12 @@ from ansible.module_utils.magento_contract import (
     MODULE_XML,
 )
 from ansible.module_utils.magento_env_php import (
+    PHP_ENV_JSON,
     EnvConfig,
     PhpExpressionError,
+    PhpOutputError,
     PhpParseError,
+    env_config_from_php_json,
     parse_config_php_modules,
     parse_env_php,
 )
@@ -421,6 +425,8 @@ class Site:
         self.cli_command = tuple(cli_command)
         self.cli_user = cli_user
         self._env: EnvConfig | None = None
+        self.env_reader: str | None = None
+        self.env_reader_note: str | None = None
 
     def path(self, rel: str) -> str:
         return posixpath.join(self.root, rel)
@@ -439,20 +445,55 @@ class Site:
             )
         return data.decode("utf-8", "replace")
 
+    def php_binary(self) -> str:
+        """The PHP CLI: cli_command's first word when it is one (e.g. [php8.2, -d, ..., bin/magento])."""
+        first = self.cli_command[0] if self.cli_command else ""
+        return first if posixpath.basename(first).startswith("php") else "php"
+
+    def env_via_php(self) -> tuple[EnvConfig | None, str | None]:
+        """env.php as PHP itself reads it (PHP_ENV_JSON run in the Magento root through the runner), or
+        (None, why not) when no PHP CLI runs there or it could not read the file."""
+        argv = [self.php_binary(), "-d", "display_errors=stderr", "-d", "log_errors=0", "-r", PHP_ENV_JSON]
+        try:
+            res = self.runner.run(argv, cwd=self.root, timeout=60)
+        except ModuleFailure as exc:  # LocalRunner: no such program; either runner: a timeout
+            return None, f"no PHP CLI runs where the module runs ({exc.message.split(';')[0]})"
+        if res.rc in (126, 127):
+            return None, f"no PHP CLI runs where the module runs ({argv[0]} not found there)"
+        if res.rc != 0:
+            said = [line.strip() for line in (res.stderr or res.stdout).splitlines() if line.strip()]
+            return None, f"PHP could not read it either: {said[0] if said else f'rc {res.rc}'}"
+        try:
+            return env_config_from_php_json(res.stdout), None
+        except PhpOutputError as exc:
+            return None, str(exc)
+        except PhpParseError as exc:  # PHP read it: what it holds is wrong, whoever reads it
+            raise ModuleFailure(f"cannot read {self.path(ENV_PHP)}: {exc}; fix env.php") from None
+
     def env(self) -> EnvConfig:
+        """env.php read by PHP where a PHP CLI runs beside the store (exact: getenv(), constants, includes),
+        else by the Python parser, which says what it cannot follow."""
         if self._env is None:
+            text = self.env_text()  # a missing or unreadable file is named first
+            env, why = self.env_via_php()
+            if env is not None:
+                self._env, self.env_reader = env, "php"
+                return env
+            self.env_reader_note = why
             try:
-                self._env = parse_env_php(self.env_text())
+                self._env = parse_env_php(text)
             except PhpExpressionError as exc:
                 raise ModuleFailure(
-                    f"cannot read {self.path(ENV_PHP)}: {exc}: reintegrate reads env.php without running "
-                    "PHP, so the db, table_prefix, backend and crypt values must be literals: write the "
-                    "value itself in env.php (the DB host and port can also be given as db_host/db_port)"
+                    f"cannot read {self.path(ENV_PHP)}: {exc}, which only PHP can evaluate, and {why}: "
+                    "install the PHP CLI where the module runs (php-cli; cli_command's first word is used "
+                    "when it is PHP), or write the value itself in env.php (the DB host and port can also "
+                    "be given as db_host/db_port)"
                 ) from None
             except PhpParseError as exc:
                 raise ModuleFailure(
-                    f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax"
+                    f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax ({why})"
                 ) from None
+            self.env_reader = "parser"
         return self._env
 
     def config_modules(self) -> dict[str, bool]:

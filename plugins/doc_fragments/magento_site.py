@@ -53,6 +53,26 @@ options:
     db_port:
         description: DB port that overrides the one in C(app/etc/env.php).
         type: int
+    db_ca_cert:
+        description:
+            - CA certificate (PEM file) that the DB server's TLS certificate must chain to; turns TLS on.
+            - Named as community.mysql's O(ca_cert), which is an alias.
+        type: path
+        aliases: [ca_cert]
+    db_client_cert:
+        description: Client certificate (PEM file) to present to the DB server; turns TLS on.
+        type: path
+        aliases: [client_cert]
+    db_client_key:
+        description: Private key (PEM file) of O(db_client_cert).
+        type: path
+        aliases: [client_key]
+    db_check_hostname:
+        description:
+            - Whether the DB server's certificate must name the DB host. Unset, pymysql checks it when
+              O(db_ca_cert) is given.
+        type: bool
+        aliases: [check_hostname]
     http_timeout:
         description:
             - Timeout in seconds of each HTTP request to the store.
@@ -64,6 +84,12 @@ options:
         description: Verify TLS certificates of O(base_url).
         type: bool
         default: true
+    ca_path:
+        description:
+            - CA bundle (PEM file, or a folder prepared with c_rehash) that O(base_url)'s certificate must
+              chain to, for a store behind a private CA; used by every HTTP request to the store (Admin,
+              OAuth, REST) when O(validate_certs=true).
+        type: path
 """
 
     # magento_setup_module and magento_oauth_tokens (the first destructive step takes the run lock).

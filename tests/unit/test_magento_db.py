@@ -111,9 +111,12 @@ def test_transaction_rolls_back_on_any_error_and_reraises_it(error: BaseExceptio
     assert [c[0] for c in db.conn.calls] == ["begin", "execute", "rollback"]
 
 
-def test_host_port_override_wins_over_the_env_php_socket() -> None:
-    on_socket = fake_db(env=env(socket_path="/run/mysqld/mysqld.sock"))
-    assert on_socket.conn.kwargs["unix_socket"] == "/run/mysqld/mysqld.sock"
+def test_host_port_override_wins_over_the_env_php_socket(tmp_path) -> None:
+    path = str(tmp_path / "mysqld.sock")  # a real socket: a missing one fails before connecting
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(path)
+        on_socket = fake_db(env=env(socket_path=path))
+    assert on_socket.conn.kwargs["unix_socket"] == path
     assert "host" not in on_socket.conn.kwargs
     overridden = fake_db(env=env(socket_path="/run/mysqld/mysqld.sock"), host="127.0.0.1", port=3307)
     assert (overridden.conn.kwargs["host"], overridden.conn.kwargs["port"]) == ("127.0.0.1", 3307)
