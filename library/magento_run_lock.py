@@ -145,7 +145,7 @@ def run(p: dict, check_mode: bool) -> dict:
             }
         if p["state"] == "absent":
             return {"lock": name, **release(db, p["state_file"], p["run_id"])}
-        kwargs = connection_kwargs(env, sp.db_host, sp.db_port)
+        kwargs = connection_kwargs(env, sp.db_host, sp.db_port, ssl=sp.db_ssl())
         return acquire(db, kwargs, name, p["state_file"], p["run_id"], p["wait"], p["lease"])
 
 

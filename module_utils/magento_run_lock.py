@@ -261,7 +261,7 @@ def hold(params: Any, opts: dict[str, Any]) -> dict[str, Any]:
     env, db = _site_db(params)
     with db:
         name = lock_name(env.db_name, env.table_prefix, opts["integration"])
-        kwargs = connection_kwargs(env, params.db_host, params.db_port)
+        kwargs = connection_kwargs(env, params.db_host, params.db_port, ssl=params.db_ssl())
         return acquire(db, kwargs, name, opts["state_file"], opts["run_id"], opts["wait"], opts["lease"])
 
 
