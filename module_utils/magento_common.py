@@ -132,8 +132,13 @@ def site_params(params: dict[str, Any]) -> SiteParams:
 
 
 def fail_from(module: Any, exc: ModuleFailure, **result: Any) -> None:
-    """Turn a ModuleFailure into fail_json (msg = cause and fix; details merged into the result)."""
-    module.fail_json(msg=exc.message, **{**result, **exc.details})
+    """Turn a ModuleFailure into fail_json (msg = cause and fix; details merged into the result). Warnings
+    in the result or the details (a failed preflight carries those it gathered) go through module.warn:
+    a "warnings" key passed to fail_json is deprecated in ansible-core 2.19."""
+    merged = {**result, **exc.details}
+    for warning in merged.pop("warnings", None) or []:
+        module.warn(warning)
+    module.fail_json(msg=exc.message, **merged)
 
 
 def exit_from(module: Any, result: dict[str, Any]) -> None:

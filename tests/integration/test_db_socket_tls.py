@@ -3,7 +3,8 @@
 A DB host that contains "/" is a socket path, as Magento reads it: magento_site_info connects through a
 Unix socket (here a relay in this test to the stack's MariaDB, since the real socket lives inside its
 container) and reads the store. A socket that is not there fails naming it. db_ca_cert turns TLS on:
-against this MariaDB, which has TLS disabled, the failure says TLS, not "start the DB".
+against this MariaDB, which has TLS disabled, the failure says TLS, not "start the DB". And a failing
+preflight prints its cause, without Ansible's deprecation of warnings passed to fail_json.
 """
 
 from __future__ import annotations
@@ -89,3 +90,40 @@ def test_db_tls_against_a_server_without_tls_says_tls(run_module, site_args: dic
     )
     assert result.get("failed")
     assert "TLS failed: check db_ca_cert" in result["msg"], result["msg"]
+
+
+def test_a_failing_preflight_prints_no_deprecation(site_args: dict[str, Any]) -> None:
+    """The failure's gathered warnings go through module.warn: ansible-core 2.19 deprecates a "warnings"
+    key in fail_json and printed "Passing `warnings` to `exit_json` or `fail_json` is deprecated"."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    args = {**site_args, "base_url": "http://127.0.0.1:1/"}
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible"),
+            "localhost",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "-m",
+            "magento_site_info",
+            "-a",
+            json.dumps(args),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=300,
+        check=False,
+        env={**os.environ, "ANSIBLE_CONFIG": str(root / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"},
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "start the store" in out, out[-2000:]
+    assert "deprecated" not in out.lower(), out[-2000:]
