@@ -67,7 +67,7 @@ CASES = [
             "declares no integration",
             "Faults Nope",
             "it declares: Faults Sync",
-            "fix magento_integration_name",
+            "fix",
         ),
     ),
     Case(
@@ -137,9 +137,9 @@ CASES = [
     ),
     Case(
         "db-host-socket-path",
-        "magento_integration_db_host: /run/mysqld/mysqld.sock",
+        "magento_integration_db_host: /run/mysqld/mysqld.sock (no such socket on the control node)",
         {"magento_integration_db_host": "/run/mysqld/mysqld.sock"},
-        ("is a socket path", "not supported yet", "set db_host to a TCP host"),
+        ("/run/mysqld/mysqld.sock", "socket path", "set db_host to a TCP host"),
     ),
     Case(
         "listen-port-out-of-range",
@@ -242,7 +242,7 @@ CASES = [
         "magento-root-wrong",
         "magento_integration_magento_root: /var/www/nope",
         {"magento_integration_magento_root": "/var/www/nope"},
-        ("/var/www/nope", "check magento_root"),
+        ("/var/www/nope", "magento_root"),
     ),
     Case(
         "cli-user-unknown",
