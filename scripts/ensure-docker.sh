@@ -15,9 +15,9 @@ if ! command -v dockerd >/dev/null 2>&1; then
     exit 1
   fi
   say "installing docker.io from Debian (apt-get) ..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq docker.io >/dev/null
+  # shellcheck source=apt-lib.sh
+  . "$(dirname "$0")/apt-lib.sh"
+  apt_install docker.io
 fi
 
 if [ "$(id -u)" -ne 0 ]; then

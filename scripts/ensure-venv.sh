@@ -5,10 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${REINTEGRATE_PYTHON:-python3}"
 say() { printf '[venv] %s\n' "$*"; }
+# The first line of `ansible --version`, read whole: `| head -1` closed the pipe early, and ansible
+# printed a BrokenPipeError traceback.
+ansible_version() { .venv/bin/ansible --version 2>/dev/null | sed -n 1p; }
 stamp=.venv/.reintegrate-stamp
 want=$(sha256sum pyproject.toml | cut -c1-16)
 if [ -x .venv/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  say "up to date ($(.venv/bin/ansible --version | head -1))"
+  say "up to date ($(ansible_version))"
   exit 0
 fi
 if [ ! -x .venv/bin/python ]; then
@@ -23,4 +26,4 @@ say "installing dependencies from pyproject.toml (a few minutes on a bare machin
 .venv/bin/python -c 'import ansible, docker, pymysql, requests_oauthlib, molecule, testinfra' \
   || { say "the install is incomplete: run .venv/bin/pip install -e '.[dev]' to see why" >&2; exit 1; }
 echo "$want" > "$stamp"
-say "ready: $(.venv/bin/ansible --version | head -1)"
+say "ready: $(ansible_version)"

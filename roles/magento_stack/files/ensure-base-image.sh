@@ -29,7 +29,9 @@ if ! command -v debootstrap >/dev/null 2>&1; then
     exit 1
   fi
   say "installing debootstrap (apt-get) ..."
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  # shellcheck source=apt-lib.sh
+  . "$(dirname "$(readlink -f "$0")")/apt-lib.sh"
+  apt_install debootstrap
 fi
 
 root=$(mktemp -d /tmp/reintegrate-rootfs.XXXXXX)

@@ -1,0 +1,1 @@
+../roles/magento_stack/files/apt-lib.sh
