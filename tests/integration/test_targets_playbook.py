@@ -325,6 +325,7 @@ def test_three_targets_first_delivery_convergence_forced_rotation_and_no_secret_
     assert set(creds) == set(FIELDS) and creds["base_url"] == BASE_URL
     assert held["ssm"]["creds"] == creds and held["vault"]["creds"] == creds
     assert signed_get(creds) == 200
+    assert signed_get(held["vault"]["creds"]) == 200  # what ansible-vault view decrypted signs a 200
     assert held["vault"]["bytes"].startswith(b"$ANSIBLE_VAULT;1.2;AES256;targets")
     assert oct(twin.vault_file.stat().st_mode & 0o777) == "0o600"
     assert not twin.credentials.exists(), "the working copy stays behind"
@@ -343,7 +344,7 @@ def test_three_targets_first_delivery_convergence_forced_rotation_and_no_secret_
     fresh = rotated["sm"]["creds"]
     assert fresh["access_token"] != creds["access_token"]
     assert rotated["ssm"]["creds"] == fresh and rotated["vault"]["creds"] == fresh
-    assert signed_get(fresh) == 200 and signed_get(creds) == 401
+    assert signed_get(rotated["vault"]["creds"]) == 200 and signed_get(creds) == 401
     assert readme_lambda(twin.moto)["status"] == 200  # read at each call: no restart after a rotation
     stages = rotated["sm"]["stages"]
     assert sorted(map(tuple, stages.values())) == [("AWSCURRENT",), ("AWSPREVIOUS",)]
