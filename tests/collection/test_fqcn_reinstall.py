@@ -129,7 +129,10 @@ def test_reinstall_through_fqcns_alone(
     changed, out = recap(first)
     assert changed > 0
     assert "Activated via cli." in out, out[-3000:]
+    # The happy path has no warning ("integration ... does not exist yet" was one), and a check is no change.
     assert "[WARNING]" not in out, out[-3000:]
+    check = re.search(r"TASK \[[^\]]*Check whether the delivered credentials still work\] \**\n(\w+):", out)
+    assert check and check.group(1) == "ok", out[-6000:]
     # The project folder of the collection's role is the user's playbook's folder.
     creds_path = project["dir"] / ".credentials" / HOST / "acme-sync.json"
     assert stat.S_IMODE(creds_path.stat().st_mode) == 0o600
@@ -240,3 +243,31 @@ def test_modules_run_on_a_python39_store(
         },
     )
     assert [i["name"] for i in declared["integrations"]] == [NAME]
+
+
+def test_the_local_store_example_inventory_runs_the_modules_on_this_machine(
+    ansible, stack: PrivateStack, tmp_path: pathlib.Path
+) -> None:
+    """playbooks/inventories/local.example.yml (a store on the control node): its connection and
+    interpreter run the modules here with what they need; the store's root is a copy of its env.php."""
+    root = tmp_path / "magento"
+    (root / "app" / "etc").mkdir(parents=True)
+    (root / "app" / "etc" / "env.php").write_bytes(stack.read("/var/www/html/app/etc/env.php"))
+    example = ROOT / "playbooks" / "inventories" / "local.example.yml"
+    args = {"runner": "local", "magento_root": str(root), "base_url": stack.base_url, "activation": "cli"}
+    proc = ansible(
+        "ansible",
+        "-i",
+        str(example),
+        "local-store",
+        "-m",
+        "reintegrate.magento.magento_site_info",
+        "-a",
+        json.dumps(args),
+        env={"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "json"},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["local-store"]
+    assert result["checks"]["db"]["ok"] and result["checks"]["http"]["ok"]
+    # PHP on this machine read the store's env.php (the parser is the fallback).
+    assert result["checks"]["env_php"]["read_with"] == ("php" if shutil.which("php") else "parser")
