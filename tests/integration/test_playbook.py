@@ -23,6 +23,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ PLAYBOOK = PROJECT / "playbooks" / "reinstall_integration.yml"
 INVENTORY = Path(os.environ.get("REINTEGRATE_INVENTORY", PROJECT / "playbooks" / "inventories" / "sandbox"))
 SITE = os.environ.get("REINTEGRATE_SITE", "sandbox")
 RUN_LOG = os.environ.get("REINTEGRATE_RUN_LOG")
+# Credentials and backups of these runs go to a folder of their own, never to the project's .credentials/
+# and .backups/ (where make demo delivered the user's).
+WORK = Path(
+    os.environ.get("REINTEGRATE_TEST_WORKDIR") or tempfile.mkdtemp(prefix="reintegrate-test-playbook-")
+)
 ADMIN_PASSWORD = os.environ.get("REINTEGRATE_ADMIN_PASSWORD", "Admin12345!")
 SECRET_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 PROBE_PATH = "/V1/orders?searchCriteria[pageSize]=1"
@@ -65,7 +71,7 @@ class Case:
     @property
     def credentials(self) -> Path:
         slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
-        return PROJECT / ".credentials" / SITE / f"{slug}.json"
+        return WORK / "credentials" / SITE / f"{slug}.json"
 
     def extra_vars(self) -> str:
         return json.dumps(
@@ -74,6 +80,8 @@ class Case:
                 "magento_integration_module": self.module,
                 "magento_integration_src": str(PROJECT / self.src),
                 "magento_integration_activation": self.activation,
+                "magento_integration_credentials_path": str(self.credentials),
+                "magento_integration_backup_dir": str(WORK / "backups" / SITE),
             }
         )
 
