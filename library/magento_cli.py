@@ -138,6 +138,15 @@ upgrade_needed_claimed:
     description: C(setup:db:status) exited 2. Not reliable (C1.4).
     returned: for setup:db:status
     type: bool
+retried:
+    description:
+        - Commands run again because they could not empty C(generated/) while a web request was generating
+          classes there (C(module:enable) and C(module:disable) do that as they start; rc 1, "The directory
+          ... cannot be deleted"). Up to 4 runs in all, 2 s apart; each item gives the command and its runs.
+    returned: when a command was run again
+    type: list
+    elements: dict
+    sample: [{"cmd": "module:enable", "attempts": 2}]
 """
 
 from ansible.module_utils.basic import AnsibleModule

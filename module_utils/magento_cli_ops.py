@@ -9,6 +9,9 @@ Public API:
                                                                   closed before it returns (None: no DB)
     snapshot_changes(before, after) -> dict                       readable differences
     run_cli(params, command, args, keep_generated, enable_modules, timeout, check_mode) -> dict
+    GENERATED_ATTEMPTS, GENERATED_RETRY_SECONDS                   how often a command that clears
+                                                                  generated/ runs when a web request
+                                                                  regenerated a class there meanwhile
 No DB connection is open while bin/magento runs: setup:upgrade ALTERs Magento's tables and would wait
 for the metadata lock of any transaction this module held (C8.6); and the "after" state is read on a
 new connection, so it sees what Magento committed.
@@ -17,14 +20,17 @@ new connection, so it sees what Magento committed.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from ansible.module_utils import magento_integrations as mi
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_contract import (
+    CLI_CLEARS_GENERATED,
     CLI_CONFIG_SET,
     CLI_CONFIG_SHOW,
     CLI_ERROR_MARKUP,
+    CLI_GENERATED_NOT_DELETED,
     CLI_KEEP_GENERATED,
     CLI_MODULE_ENABLE,
     CLI_PATCH_FAILURE,
@@ -41,6 +47,8 @@ from ansible.module_utils.magento_site import CommandResult, Site, site_from_par
 
 COMMAND_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9-]+)+$")
 _TAIL_LINES = 20
+GENERATED_ATTEMPTS = 4
+GENERATED_RETRY_SECONDS = 2.0
 
 
 def build_argv(command: str, args: list[str], keep_generated: bool) -> list[str]:
@@ -58,6 +66,13 @@ def explain_failure(command: str, result: CommandResult) -> str:
             f"bin/magento {command} failed (rc {result.rc}): data patch {patch['patch']} of module "
             f"{patch['module']} threw: {patch['msg'].strip()}. Fix the patch, then run setup:upgrade "
             "again (C8.2)"
+        )
+    busy = CLI_GENERATED_NOT_DELETED.search(text)
+    if busy and command in CLI_CLEARS_GENERATED:
+        return (
+            f"bin/magento {command} failed (rc {result.rc}): it could not delete {busy['dir']} while web "
+            f"requests were generating classes into it (bin/magento {command} empties generated/ as it "
+            "starts). Run it again when the store is quieter, or with the store in maintenance mode"
         )
     if CLI_ROLE_NOT_FOUND in text:
         return (
@@ -171,6 +186,23 @@ def run_cli(
     timeout: int,
     check_mode: bool,
 ) -> dict[str, Any]:
+    retried: list[dict[str, Any]] = []
+    out = _run_cli(params, command, args, keep_generated, enable_modules, timeout, check_mode, retried)
+    if retried:
+        out["retried"] = retried  # [{"cmd", "attempts"}]: runs repeated after a generated/ collision
+    return out
+
+
+def _run_cli(
+    params: SiteParams,
+    command: str,
+    args: list[str],
+    keep_generated: bool,
+    enable_modules: list[str],
+    timeout: int,
+    check_mode: bool,
+    retried: list[dict[str, Any]],
+) -> dict[str, Any]:
     if not COMMAND_PATTERN.match(command or ""):
         raise ModuleFailure(
             f"command {command!r} is not a bin/magento command name: give it like setup:upgrade, "
@@ -193,9 +225,24 @@ def run_cli(
 
     def run(av: list[str]) -> CommandResult:
         res = site.cli(av, timeout=timeout)
+        attempts = 1
+        # A web request regenerating a class while the command empties generated/ (CLI_CLEARS_GENERATED):
+        # nothing or config.php alone was written, and the command is idempotent, so it runs again.
+        while (
+            res.rc != 0
+            and av[0] in CLI_CLEARS_GENERATED
+            and attempts < GENERATED_ATTEMPTS
+            and CLI_GENERATED_NOT_DELETED.search(f"{res.stdout}\n{res.stderr}")
+        ):
+            time.sleep(GENERATED_RETRY_SECONDS)
+            res = site.cli(av, timeout=timeout)
+            attempts += 1
+        if attempts > 1:
+            retried.append({"cmd": av[0], "attempts": attempts})
         if res.rc != 0 and not (av[0] == CLI_SETUP_DB_STATUS and res.rc == 2):
+            tries = f" (run {attempts} times)" if attempts > 1 else ""
             raise ModuleFailure(
-                explain_failure(av[0], res), rc=res.rc, stdout=res.stdout, stderr=res.stderr, cmd=av
+                explain_failure(av[0], res) + tries, rc=res.rc, stdout=res.stdout, stderr=res.stderr, cmd=av
             )
         return res
 

@@ -79,6 +79,7 @@ DEFAULT_PROBE_PATH = "/V1/orders?searchCriteria[pageSize]=1"
 CLI_SETUP_UPGRADE = "setup:upgrade"
 CLI_KEEP_GENERATED = "--keep-generated"
 CLI_MODULE_ENABLE = "module:enable"
+CLI_MODULE_DISABLE = "module:disable"
 CLI_MODULE_STATUS = "module:status"
 CLI_CACHE_FLUSH = "cache:flush"
 CLI_CACHE_CLEAN = "cache:clean"
@@ -95,6 +96,14 @@ CLI_PATCH_FAILURE = re.compile(
     r"Original exception message: (?P<msg>.*)"
 )
 CLI_ROLE_NOT_FOUND = "The role wasn't found for the user. Verify the role and try again."
+# Commands that delete generated/code and generated/metadata as bin/magento starts (2.4.7-p3:
+# setup/src/Magento/Setup/Console/CompilerPreparation.php; module:enable/disable again after changing
+# config.php). A web request that regenerates a class there meanwhile makes the delete fail: rc 1 and
+# this text on stdout, before the change or after config.php was written. Running it again is safe.
+CLI_CLEARS_GENERATED = frozenset(
+    {CLI_MODULE_ENABLE, CLI_MODULE_DISABLE, "module:uninstall", "setup:di:compile"}
+)
+CLI_GENERATED_NOT_DELETED = re.compile(r'The directory "(?P<dir>[^"]*/generated/[^"]*)" cannot be deleted')
 # C1.4 error markup.
 CLI_ERROR_MARKUP = re.compile(r"<error>(.*?)</error>", re.DOTALL)
 

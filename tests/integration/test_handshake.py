@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from ansible.module_utils.magento_credentials import read_credentials
 from ansible.module_utils.magento_oauth import RestError, probe
+from magento_exec import magento_exec
 
 pytestmark = pytest.mark.docker
 
@@ -102,11 +103,11 @@ def app() -> Any:
     assert container.put_archive(f"{MAGENTO_ROOT}/app/code", _tar(helper, "Reintegrate/CliActivation"))
     assert container.put_archive(f"{MAGENTO_ROOT}/app/code", _tar(ours, "Itest/Handshake"))
     for argv in (
-        ["bin/magento", "module:enable", "Reintegrate_CliActivation", MODULE],
-        ["bin/magento", "setup:upgrade", "--keep-generated"],
+        ["module:enable", "Reintegrate_CliActivation", MODULE],
+        ["setup:upgrade", "--keep-generated"],
     ):
-        res = container.exec_run(argv, workdir=MAGENTO_ROOT, user=CLI_USER)
-        assert res.exit_code == 0, res.output.decode()[-2000:]
+        rc, text = magento_exec(container, *argv, user=CLI_USER)
+        assert rc == 0, text[-2000:]
     return container
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import pymysql
 import pytest
 import requests
+from magento_exec import magento_exec
 from requests_oauthlib import OAuth1
 
 pytestmark = pytest.mark.docker
@@ -255,8 +256,7 @@ def two_factor_on(stack: dict[str, Any]) -> Any:
     user = os.environ.get("REINTEGRATE_CLI_USER", "")
 
     def magento(*args: str) -> str:
-        rc, out = container.exec_run(["bin/magento", *args], workdir="/var/www/html", user=user)
-        text = out.decode(errors="replace")
+        rc, text = magento_exec(container, *args, user=user)
         assert rc == 0, text[-2000:]
         return text
 
