@@ -97,12 +97,11 @@ CLI_PATCH_FAILURE = re.compile(
 )
 CLI_ROLE_NOT_FOUND = "The role wasn't found for the user. Verify the role and try again."
 # Commands that delete generated/code and generated/metadata as bin/magento starts (2.4.7-p3:
-# setup/src/Magento/Setup/Console/CompilerPreparation.php; module:enable/disable again after changing
-# config.php). A web request that regenerates a class there meanwhile makes the delete fail: rc 1 and
-# this text on stdout, before the change or after config.php was written. Running it again is safe.
-CLI_CLEARS_GENERATED = frozenset(
-    {CLI_MODULE_ENABLE, CLI_MODULE_DISABLE, "module:uninstall", "setup:di:compile"}
-)
+# setup/src/Magento/Setup/Console/CompilerPreparation.php, which also lists module:uninstall;
+# module:enable/disable again after changing config.php). A web request that regenerates a class there
+# meanwhile makes the delete fail: rc 1 and this text on stdout, before the change or after config.php
+# was written. Running these again is safe (module:uninstall, which removes data, is left out).
+CLI_CLEARS_GENERATED = frozenset({CLI_MODULE_ENABLE, CLI_MODULE_DISABLE, "setup:di:compile"})
 CLI_GENERATED_NOT_DELETED = re.compile(r'The directory "(?P<dir>[^"]*/generated/[^"]*)" cannot be deleted')
 # C1.4 error markup.
 CLI_ERROR_MARKUP = re.compile(r"<error>(.*?)</error>", re.DOTALL)
