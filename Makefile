@@ -135,8 +135,10 @@ demo: up
 	$(call step,Reinstall the example integration on the sandbox)
 	@ansible-playbook playbooks/reinstall_integration.yml
 
+# Options go through ARGS (make reads `make bench --fast` as its own option and refuses it):
+#   make bench ARGS="--fast --skip-fleet"      (bench/reinstall.py --help lists them)
 bench: up
-	@for b in bench/*.py; do .venv/bin/python "$$b"; done
+	@.venv/bin/python bench/reinstall.py $(ARGS)
 
 clean: down
 	rm -rf .venv .credentials .backups
