@@ -96,6 +96,14 @@ options:
                 type: str
                 choices: [self, external]
                 default: self
+            listen_timeout:
+                description: The seconds the handshake will wait for the endpoint POST; must be positive.
+                type: float
+            credentials_path:
+                description:
+                    - The credentials file the handshake will write (endpoint self); its folder must be
+                      writable or creatable, proven without writing anything.
+                type: path
             cli_helper_src:
                 description:
                     - Source folder (on the host the module runs on) of the helper module
@@ -254,6 +262,8 @@ def argument_spec() -> dict:
                 "format": {"type": "str", "default": "consolidated", "choices": ["consolidated", "legacy"]},
                 "cli_helper_src": {"type": "path"},
                 "endpoint": {"type": "str", "default": "self", "choices": ["self", "external"]},
+                "listen_timeout": {"type": "float"},
+                "credentials_path": {"type": "path"},
             },
         },
         declare={

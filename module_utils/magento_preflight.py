@@ -6,7 +6,8 @@ ModuleFailure whose message names the cause, the fix, and that nothing was chang
 Public API (stable):
     MIN_EXPIRATION_SECONDS
     class RunPlan(endpoint_url, listen_address, listen_port, listen_port_forwarded, probe_path,
-                  resources, format, cli_helper_src)
+                  resources, format, cli_helper_src, endpoint, listen_timeout,
+                  credentials_path)
     plan_from_params(dict | None) -> RunPlan | None
     prove(site, env, db, plan, activation, clock_skew) -> dict     the proofs, for RV(checks.plan)
 """
@@ -44,6 +45,8 @@ class RunPlan:
     format: str = "consolidated"
     cli_helper_src: str | None = None
     endpoint: str = "self"
+    listen_timeout: float | None = None
+    credentials_path: str | None = None
 
 
 def plan_from_params(value: dict[str, Any] | None) -> RunPlan | None:
@@ -59,6 +62,8 @@ def plan_from_params(value: dict[str, Any] | None) -> RunPlan | None:
         format=value.get("format") or "consolidated",
         cli_helper_src=value.get("cli_helper_src") or None,
         endpoint=value.get("endpoint") or "self",
+        listen_timeout=value.get("listen_timeout"),
+        credentials_path=value.get("credentials_path") or None,
     )
 
 
@@ -216,6 +221,24 @@ def prove_cli_user(site: Any) -> dict[str, Any]:
     return {"ok": True, "user": user}
 
 
+def prove_delivery(plan: RunPlan) -> dict[str, Any]:
+    """What the handshake checks too, but only after the setup rows are gone: the wait it may do and the
+    file it writes last."""
+    if plan.listen_timeout is not None and plan.listen_timeout <= 0:
+        raise _fail(
+            f"listen_timeout {plan.listen_timeout} must be a positive number of seconds: set it, e.g. 60."
+        )
+    if plan.endpoint != "self" or not plan.credentials_path:
+        return {"ok": None, "detail": "no credentials file (endpoint external, or none given)"}
+    from ansible.module_utils.magento_credentials import CredentialsFileError, check_writable
+
+    try:
+        check_writable(plan.credentials_path)
+    except CredentialsFileError as exc:
+        raise _fail(f"{exc}.") from None
+    return {"ok": True, "credentials_path": plan.credentials_path}
+
+
 def prove(
     site: Any,
     env: Any,
@@ -231,6 +254,7 @@ def prove(
         "listener": prove_listener(plan),
         "probe": prove_probe(site, plan),
         "cli_user": prove_cli_user(site),
+        "delivery": prove_delivery(plan),
     }
     if activation == "cli":
         proofs["cli"] = prove_cli(site, env, modules, plan)

@@ -165,14 +165,6 @@ CASES = [
         "magento_integration_listen_timeout: -5, forced",
         {"magento_integration_listen_timeout": -5},
         ("listen_timeout", "positive number of seconds"),
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="the role proves listen_timeout only in the check-mode handshake, after the "
-                "setup:upgrade of a staging reset (it is not part of magento_site_info's prove)",
-            ),
-        ),
     ),
     Case(
         "probe-path-without-slash",
@@ -198,14 +190,6 @@ CASES = [
         "magento_integration_credentials_path: <a regular file>/faults-sync.json, forced",
         {"magento_integration_credentials_path": "{file}/faults-sync.json"},
         ("is not a folder", "choose a credentials_path"),
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="the role proves the credentials folder only in the check-mode handshake, after the "
-                "setup:upgrade of a staging reset (it is not part of magento_site_info's prove)",
-            ),
-        ),
     ),
     Case(
         "activation-not-a-choice",
