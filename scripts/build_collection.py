@@ -26,6 +26,7 @@ ansible-test sanity, which needs it under ansible_collections/reintegrate/magent
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import re
 import shutil
@@ -153,6 +154,7 @@ def stage(stage_root: pathlib.Path) -> pathlib.Path:
 
     shutil.copy2(ROOT / "galaxy.yml", coll / "galaxy.yml")
     shutil.copy2(ROOT / "README.md", coll / "README.md")
+    shutil.copy2(ROOT / "CHANGELOG.md", coll / "CHANGELOG.md")
 
     (coll / "plugins" / "modules").mkdir(parents=True)
     for name in modules():
@@ -208,9 +210,14 @@ def stage(stage_root: pathlib.Path) -> pathlib.Path:
             file=sys.stderr,
         )
     runtime.setdefault("action_groups", {})[GROUP] = site_modules()
-    (coll / "meta" / "runtime.yml").write_text(
-        "---\n" + yaml.safe_dump(runtime, sort_keys=False, default_flow_style=False), encoding="utf-8"
-    )
+    # Written out by hand: yaml.safe_dump does not indent lists, which yamllint's default refuses.
+    lines = ["---", f"requires_ansible: {json.dumps(runtime['requires_ansible'])}", "action_groups:"]
+    for group, members in runtime["action_groups"].items():
+        lines += [f"  {group}:", *(f"    - {m}" for m in members)]
+    extra = {k: v for k, v in runtime.items() if k not in ("requires_ansible", "action_groups")}
+    if extra:
+        lines.append(yaml.safe_dump(extra, sort_keys=False).rstrip())
+    (coll / "meta" / "runtime.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     # ansible-test sanity's reviewed exceptions (each line says why), for ansible-core 2.19.
     (coll / "tests" / "sanity").mkdir(parents=True)
