@@ -109,6 +109,9 @@ def test_report_never_carries_token_values_or_secrets() -> None:
 class EnvOnlySite:
     """A site whose env.php names the Admin frontName and whose DB is not reachable here."""
 
+    env_reader = "parser"
+    env_reader_note = None
+
     def __init__(self, modules: dict[str, bool]) -> None:
         self.modules = modules
 
