@@ -60,6 +60,8 @@ TWIN_TRACE = "#0 /var/www/html/vendor/magento/module-webapi/Controller/Rest.php:
 
 # Fault injection for tests/faults, off unless these core_config_data paths are set (never on a real store).
 FAULT_OAUTH_SIGNED_STATUS = "twin/fault/oauth_signed_status"
+# Seconds the store's clock is off (its Date header and its nonce window); negative: behind.
+FAULT_CLOCK_OFFSET = "twin/fault/clock_offset"
 
 SESSIONS: dict[str, dict[str, Any]] = {}
 SESSIONS_LOCK = threading.Lock()
@@ -922,6 +924,12 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "Apache"
     sys_version = ""
 
+    clock_offset = 0.0
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The store's clock, moved by the test-only fault knob (tests/faults: clock skew).
+        return super().date_time_string((time.time() if timestamp is None else timestamp) + self.clock_offset)
+
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
@@ -955,6 +963,7 @@ class Handler(BaseHTTPRequestHandler):
         )  # regenerated on demand (default mode)
         ctx = Ctx(self, self.command, body)
         try:
+            self.clock_offset = float(ctx.site.config_value(ctx.cur, FAULT_CLOCK_OFFSET) or 0)
             if path.rstrip("/") in ("/oauth/token/request", "/oauth/token/access"):
                 return oauth_endpoint(ctx, path.rstrip("/").rsplit("/", 1)[1])
             if path.startswith("/rest/"):
