@@ -95,12 +95,19 @@ class Database:
                 1045: "access denied for the env.php user",
                 1049: f"unknown database {self.name!r}",
             }.get(code if isinstance(code, int) else -1, type(exc).__name__)
+            fix = (
+                "start the DB, or set db_host/db_port when the control node reaches the DB through a "
+                "published port"
+            )
             if ssl and code in (2003, 2026) and "SSL" in str(exc).upper():
-                reason = "TLS failed: check db_ca_cert, db_client_cert, db_client_key and db_check_hostname"
+                reason = f"TLS failed: {exc.args[1] if len(exc.args) > 1 else type(exc).__name__}"
+                fix = (
+                    "turn TLS on in the DB server, or fix db_ca_cert, db_client_cert, db_client_key and "
+                    "db_check_hostname (or leave them unset for a DB without TLS)"
+                )
             where = f"through the socket {self.socket}" if self.socket else f"at {self.host}:{self.port}"
             raise ModuleFailure(
-                f"cannot connect to the database {where} ({reason}): start the DB, or set "
-                "db_host/db_port when the control node reaches the DB through a published port",
+                f"cannot connect to the database {where} ({reason}): {fix}",
                 db_host=self.host,
                 db_port=self.port,
             ) from None

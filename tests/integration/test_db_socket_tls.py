@@ -89,7 +89,8 @@ def test_db_tls_against_a_server_without_tls_says_tls(run_module, site_args: dic
         "magento_site_info", {**site_args, "db_ca_cert": "/etc/ssl/certs/ca-certificates.crt"}
     )
     assert result.get("failed")
-    assert "TLS failed: check db_ca_cert" in result["msg"], result["msg"]
+    assert "(TLS failed: SSL is required but the server doesn't support it)" in result["msg"], result["msg"]
+    assert "turn TLS on in the DB server, or fix db_ca_cert" in result["msg"]
 
 
 def test_a_failing_preflight_prints_no_deprecation(site_args: dict[str, Any]) -> None:
