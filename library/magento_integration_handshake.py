@@ -135,16 +135,16 @@ options:
     release_run_lock:
         description:
             - Release the run lock that M(magento_setup_module) or M(magento_oauth_tokens) took with their
-              O(run_lock) option, when this task ends (success or failure; not in check mode). Nothing
+              C(run_lock) option, when this task ends (success or failure; not in check mode). Nothing
               happens when this run holds no lock.
         type: dict
         suboptions:
             run_id:
-                description: The run's id, as given to O(run_lock).
+                description: The run's id, as given to their C(run_lock).
                 type: str
                 required: true
             state_file:
-                description: The lock's state file, as given to O(run_lock).
+                description: The lock's state file, as given to their C(run_lock).
                 type: path
                 required: true
 notes:

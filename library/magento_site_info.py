@@ -129,7 +129,7 @@ options:
                 description: Or the spec it is rendered from (see M(magento_integration_module)).
                 type: dict
             acl_parents:
-                description: As M(magento_integration_module)'s O(acl_parents).
+                description: As M(magento_integration_module)'s C(acl_parents) option.
                 type: str
                 choices: [add, fail, warn]
     fail_on:

@@ -170,7 +170,11 @@ def stage(stage_root: pathlib.Path) -> pathlib.Path:
         out.write_text(
             rewrite_imports(src.read_text(encoding="utf-8"), f"module_utils/{name}.py"), encoding="utf-8"
         )
-    shutil.copytree(ROOT / "plugins" / "doc_fragments", coll / "plugins" / "doc_fragments", ignore=ignore)
+    (coll / "plugins" / "doc_fragments").mkdir()
+    names = "|".join(map(re.escape, modules()))
+    for src in sorted((ROOT / "plugins" / "doc_fragments").glob("*.py")):
+        text = re.sub(rf"\bM\(({names})\)", rf"M({FQ}.\1)", src.read_text(encoding="utf-8"))
+        (coll / "plugins" / "doc_fragments" / src.name).write_text(text, encoding="utf-8")
 
     shutil.copytree(ROOT / "roles", coll / "roles", ignore=ignore, symlinks=False)
     for path in sorted((coll / "roles").glob("*/tasks/*.yml")):
