@@ -15,7 +15,7 @@ if ! command -v dockerd >/dev/null 2>&1; then
     exit 1
   fi
   say "installing docker.io from Debian (apt-get) ..."
-  # shellcheck source=apt-lib.sh
+  # shellcheck source-path=SCRIPTDIR source=apt-lib.sh
   . "$(dirname "$0")/apt-lib.sh"
   apt_install docker.io
 fi

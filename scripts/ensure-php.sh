@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ] || [ ! -f /etc/debian_version ]; then
   exit 1
 fi
 say "installing php-cli and php-symfony-console (apt-get) ..."
-# shellcheck source=apt-lib.sh
+# shellcheck source-path=SCRIPTDIR source=apt-lib.sh
 . "$(dirname "$0")/apt-lib.sh"
 apt_install --no-install-recommends php-cli php-symfony-console
 say "ready ($(php -r 'echo PHP_VERSION;'))"

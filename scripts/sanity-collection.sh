@@ -5,7 +5,7 @@
 # from its own CI host, which this machine cannot reach: a stand-in in its cache runs ensurepip instead,
 # and the pinned test requirements then come from PyPI. Its HOME is .cache/ansible-test (kept between
 # runs, so only the first run installs). Tests that need Docker or the network are not run:
-# shellcheck only runs where the shellcheck program is installed. Extra arguments go to ansible-test.
+# the shellcheck test runs only where the shellcheck program is installed. Extra arguments go to ansible-test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="$PWD/.cache/ansible-test"

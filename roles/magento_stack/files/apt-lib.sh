@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/ensure-*.sh and ensure-base-image.sh (scripts/apt-lib.sh links here): apt-get install that waits (bounded) for the package manager's locks
 # and updates the package lists first. Fresh cloud machines run unattended-upgrades at boot, which holds
 # the dpkg lock for minutes; apt-get would fail at once with "Could not get lock".

@@ -29,7 +29,7 @@ if ! command -v debootstrap >/dev/null 2>&1; then
     exit 1
   fi
   say "installing debootstrap (apt-get) ..."
-  # shellcheck source=apt-lib.sh
+  # shellcheck source-path=SCRIPTDIR source=apt-lib.sh
   . "$(dirname "$(readlink -f "$0")")/apt-lib.sh"
   apt_install debootstrap
 fi
