@@ -111,8 +111,9 @@ collection: venv
 	@.venv/bin/python scripts/build_collection.py --output-dir dist
 
 # Installed with ansible-galaxy into a temporary collections path and used from a folder without our
-# ansible.cfg: ansible-doc of every module and role by FQCN, and a reinstall through FQCNs alone on a
-# private stack of the sandbox's images (DB 13492, store 18192, endpoint 18193).
+# ansible.cfg: ansible-doc of every module and role by FQCN, a reinstall through FQCNs alone, the modules
+# under Python 3.9, and the fleet example's way (runner local on a remote host, endpoint external), each on
+# a private stack of the sandbox's images (DB 13492, store 18192, endpoint 18193). About 3 minutes.
 test-collection: collection up
 	$(call step,The installed collection through FQCNs alone (tests/collection))
 	@REINTEGRATE_COLLECTION_TARBALL=$(COLLECTION_TARBALL) $(PYTEST) -q tests/collection
