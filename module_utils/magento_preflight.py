@@ -140,7 +140,8 @@ def prove_probe(site: Any, plan: RunPlan) -> dict[str, Any]:
     if denied:
         raise _fail(
             f"probe_path {plan.probe_path} (route GET {route.url}) needs {', '.join(denied)}, which the "
-            f"integration will not be granted (it lists {', '.join(plan.resources) or 'nothing'}): the probe "
+            f"integration will not be granted ({plan.format} format, it lists "
+            f"{', '.join(plan.resources) or 'nothing'}; the store's ACL tree has {len(tree)} ids): the probe "
             "would answer 401 after the old tokens are gone. Add the id to the integration's resources, or "
             "set probe_path to a route it is granted."
         )

@@ -531,7 +531,13 @@ class Site:
         found = self.runner.glob(self.root, patterns)
         roots = {rel: rel[: -len(rel_in_module)] for rel in found}
         # Every file and its module.xml in one read: a real store has some 250 modules.
-        contents = self.runner.read_files(self.root, [*found, *(r + MODULE_XML for r in roots.values())])
+        wanted = [*found, *(r + MODULE_XML for r in roots.values())]
+        contents = self.runner.read_files(self.root, wanted)
+        for rel in wanted:  # what one read missed is read alone (a file found by the glob must be read)
+            if rel not in contents:
+                content = self.runner.read_file(self.path(rel))
+                if content is not None:
+                    contents[rel] = content
         files: list[AclFile] = []
         for rel in found:
             module_xml = contents.get(roots[rel] + MODULE_XML)

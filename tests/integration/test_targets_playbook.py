@@ -35,6 +35,7 @@ import pymysql
 import pytest
 import requests
 import yaml
+from private_twin import start_private_twin
 from requests_oauthlib import OAuth1
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
@@ -86,48 +87,12 @@ class PrivateTwin:
             pytest.fail(
                 f"127.0.0.1:{port} is taken: stop what listens there (a leftover targets-* container?)"
             )
-        tag = uuid.uuid4().hex[:8]
         self.workdir, self.moto = workdir, moto
-        self.containers: list[Any] = []
-        self.containers.append(
-            self.docker.containers.run(
-                db_image,
-                name=f"targets-db-{tag}",
-                network_mode="host",
-                detach=True,
-                environment={
-                    "MARIADB_BIND": f"127.0.0.1:{DB_PORT}",
-                    "MARIADB_DATABASE": "magento",
-                    "MARIADB_USER": "magento",
-                    "MARIADB_PASSWORD": "magento",
-                    "MARIADB_ROOT_PASSWORD": "root",
-                },
-            )
+        self.twin = start_private_twin(
+            self.docker, app_image, db_image, "targets", DB_PORT, APP_PORT, wait=120
         )
-        self.app = self.docker.containers.run(
-            app_image,
-            name=f"targets-app-{tag}",
-            network_mode="host",
-            detach=True,
-            environment={
-                "MAGENTO_LISTEN": f"127.0.0.1:{APP_PORT}",
-                "MAGENTO_BASE_URL": BASE_URL,
-                "MAGENTO_DB_HOST": f"127.0.0.1:{DB_PORT}",
-                "MAGENTO_DB_PASSWORD": "magento",
-                "MAGENTO_ADMIN_PASSWORD": "Admin12345!",
-            },
-        )
-        self.containers.append(self.app)
-        deadline = time.time() + 120
-        while True:
-            try:
-                if requests.get(BASE_URL, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                raise AssertionError("private store did not answer:\n" + self.app.logs().decode()[-2000:])
-            time.sleep(0.3)
+        self.app = self.twin.app
+        self.containers: list[Any] = self.twin.containers
         self.credentials = workdir / "credentials" / "targets-sync.json"
         self.vault_file = workdir / "vault" / "targets-sync.vault.yml"
         self.vault_password = workdir / "vault-pass"

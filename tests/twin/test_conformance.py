@@ -19,12 +19,12 @@ import socket
 import threading
 import time
 import urllib.parse
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from private_twin import start_private_twin
 from recordings import Recording, cli_recording, recording
 from twin_clients import AdminClient, Credentials, grid_templates, oauth_headers, parse_pair
 from twin_support import DB_CONTAINER, Module, Stack, integration_xml, module_xml, registration
@@ -164,49 +164,16 @@ class RawListener:
 @pytest.fixture(scope="module")
 def twin(stack: Stack) -> Iterator[Stack]:
     client = stack.docker
-    tag = uuid.uuid4().hex[:8]
-    db = client.containers.run(
-        client.containers.get(DB_CONTAINER).image.id,
-        name=f"twintest-conf-db-{tag}",
-        network_mode="host",
-        detach=True,
-        environment={
-            "MARIADB_BIND": f"127.0.0.1:{DB_PORT}",
-            "MARIADB_DATABASE": "magento",
-            "MARIADB_USER": "magento",
-            "MARIADB_PASSWORD": "magento",
-            "MARIADB_ROOT_PASSWORD": "root",
-        },
-    )
-    app = client.containers.run(
-        stack.container.image.id,
-        name=f"twintest-conf-app-{tag}",
-        network_mode="host",
-        detach=True,
-        environment={
-            "MAGENTO_LISTEN": f"127.0.0.1:{APP_PORT}",
-            "MAGENTO_BASE_URL": TWIN_BASE,
-            "MAGENTO_DB_HOST": f"127.0.0.1:{DB_PORT}",
-            "MAGENTO_DB_PASSWORD": "magento",
-            "MAGENTO_ADMIN_PASSWORD": "Admin12345!",
-        },
+    db_image = client.containers.get(DB_CONTAINER).image.id
+    private = start_private_twin(
+        client, stack.container.image.id, db_image, "twintest-conf", DB_PORT, APP_PORT
     )
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if requests.get(TWIN_BASE, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.time() < deadline, app.logs().decode()[-2000:]
-            time.sleep(0.3)
-        private = Stack(base_url=TWIN_BASE, container=app.name, db_host="127.0.0.1", db_port=DB_PORT)
-        assert private.developer_mode, "the recorded store ran in developer mode; so must this twin"
-        yield private
+        conf = Stack(base_url=TWIN_BASE, container=private.app.name, db_host="127.0.0.1", db_port=DB_PORT)
+        assert conf.developer_mode, "the recorded store ran in developer mode; so must this twin"
+        yield conf
     finally:
-        for c in (app, db):
-            c.remove(force=True, v=True)
+        private.remove()
 
 
 @pytest.fixture(scope="module")

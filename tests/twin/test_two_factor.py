@@ -6,11 +6,8 @@ is never switched to two-factor auth.
 
 from __future__ import annotations
 
-import time
-import uuid
-
 import pytest
-import requests
+from private_twin import start_private_twin
 from twin_clients import AdminClient
 from twin_support import DB_CONTAINER
 
@@ -25,48 +22,13 @@ def tfa_stack(stack):
     # The very images the running stack uses, by id: whatever their tags, nothing is ever pulled.
     app_image = stack.container.image.id
     db_image = client.containers.get(DB_CONTAINER).image.id
-    tag = uuid.uuid4().hex[:8]
-    db = client.containers.run(
-        db_image,
-        name=f"twintest-tfa-db-{tag}",
-        network_mode="host",
-        detach=True,
-        environment={
-            "MARIADB_BIND": f"127.0.0.1:{DB_PORT}",
-            "MARIADB_DATABASE": "magento",
-            "MARIADB_USER": "magento",
-            "MARIADB_PASSWORD": "magento",
-            "MARIADB_ROOT_PASSWORD": "root",
-        },
-    )
-    app = client.containers.run(
-        app_image,
-        name=f"twintest-tfa-app-{tag}",
-        network_mode="host",
-        detach=True,
-        environment={
-            "MAGENTO_LISTEN": f"127.0.0.1:{APP_PORT}",
-            "MAGENTO_BASE_URL": f"http://127.0.0.1:{APP_PORT}/",
-            "MAGENTO_DB_HOST": f"127.0.0.1:{DB_PORT}",
-            "MAGENTO_DB_PASSWORD": "magento",
-            "MAGENTO_ADMIN_PASSWORD": "Admin12345!",
-            "MAGENTO_TWO_FACTOR_AUTH": "1",
-        },
+    private = start_private_twin(
+        client, app_image, db_image, "twintest-tfa", DB_PORT, APP_PORT, env={"MAGENTO_TWO_FACTOR_AUTH": "1"}
     )
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{APP_PORT}/", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.time() < deadline, app.logs().decode()[-2000:]
-            time.sleep(0.3)
-        yield app
+        yield private.app
     finally:
-        for c in (app, db):
-            c.remove(force=True, v=True)
+        private.remove()
 
 
 def test_c5_2_two_factor_auth_blocks_admin_login(stack, tfa_stack):
