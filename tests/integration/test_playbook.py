@@ -7,10 +7,12 @@ forced run mints new credentials (the old access token is refused, the new one s
 Then, with the store's two-factor modules switched on by bin/magento: cli works, admin stops before
 any change.
 
-The store is the sandbox twin by default; `make test-real` points the same tests at a real Magento
-tree (environment, all optional):
-    REINTEGRATE_INVENTORY   inventory folder (default playbooks/inventories/sandbox)
-    REINTEGRATE_SITE        its host (default sandbox)
+The store is a private twin of this module's own by default (private_stack.py: DB 13592, store 18292,
+endpoint 18293, the example modules copied with their endpoint on 18293), so the user's sandbox, its
+Acme Sync and make demo's credentials stay as they were; `make test-real` points the same tests at a real
+Magento tree (environment, all optional):
+    REINTEGRATE_INVENTORY   inventory folder (default: the private twin's, written by the stack fixture)
+    REINTEGRATE_SITE        its host (default sandbox; playbook for the private twin)
     REINTEGRATE_CLI_USER    the user bin/magento runs as in the app container (codebase: magento)
     REINTEGRATE_RUN_LOG     a JSON-lines file that gets one record per playbook run (case, mode, rc,
                             changed, seconds, probe status): the table of the closing note
@@ -34,14 +36,18 @@ import pymysql
 import pytest
 import requests
 from magento_exec import magento_exec
+from private_stack import ADMIN_PASSWORD as TWIN_ADMIN_PASSWORD
+from private_stack import PrivateStack, endpoint_copy
 from requests_oauthlib import OAuth1
 
 pytestmark = pytest.mark.docker
 
 PROJECT = Path(__file__).resolve().parents[2]
 PLAYBOOK = PROJECT / "playbooks" / "reinstall_integration.yml"
-INVENTORY = Path(os.environ.get("REINTEGRATE_INVENTORY", PROJECT / "playbooks" / "inventories" / "sandbox"))
-SITE = os.environ.get("REINTEGRATE_SITE", "sandbox")
+INVENTORY_GIVEN = os.environ.get("REINTEGRATE_INVENTORY")
+INVENTORY = Path(INVENTORY_GIVEN or PROJECT / "playbooks" / "inventories" / "sandbox")  # set by stack()
+SITE = os.environ.get("REINTEGRATE_SITE", "sandbox" if INVENTORY_GIVEN else "playbook")
+SOURCES: dict[str, Path] = {}  # example folder -> the copy the private twin's endpoint port is written in
 RUN_LOG = os.environ.get("REINTEGRATE_RUN_LOG")
 # Credentials and backups of these runs go to a folder of their own, never to the project's .credentials/
 # and .backups/ (where make demo delivered the user's).
@@ -79,7 +85,7 @@ class Case:
             {
                 "magento_integration_name": self.name,
                 "magento_integration_module": self.module,
-                "magento_integration_src": str(PROJECT / self.src),
+                "magento_integration_src": str(SOURCES.get(self.src, PROJECT / self.src)),
                 "magento_integration_activation": self.activation,
                 "magento_integration_credentials_path": str(self.credentials),
                 "magento_integration_backup_dir": str(WORK / "backups" / SITE),
@@ -93,6 +99,48 @@ FORMATS = [
 ]
 # auto before cli: on a store without the helper module, auto resolves to admin.
 CASES = [Case(*fmt, activation) for fmt in FORMATS for activation in ("admin", "auto", "cli")]
+
+
+@pytest.fixture(scope="module")
+def stack(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """conftest's stack, overridden: a private twin and its inventory unless REINTEGRATE_INVENTORY names a
+    store (make test-real), so these forced runs never rotate the sandbox's credentials."""
+    global INVENTORY
+    if INVENTORY_GIVEN:
+        yield stack
+        return
+    store = PrivateStack("playbook", db_port=13592, app_port=18292, endpoint_port=18293)
+    try:
+        root = tmp_path_factory.mktemp("playbook-store")
+        for _name, _module, src in FORMATS:
+            SOURCES[src] = endpoint_copy(PROJECT / src, root / src, store.endpoint_port)
+        inventory = root / "inventory"
+        (inventory / "host_vars").mkdir(parents=True)
+        (inventory / "hosts.yml").write_text(
+            f"---\nall:\n  children:\n    magento_sites:\n      hosts:\n        {SITE}:\n"
+        )
+        host_vars = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "magento_integration_container": store.app_name,
+            "magento_integration_base_url": store.base_url,
+            "magento_integration_db_host": "127.0.0.1",
+            "magento_integration_db_port": store.db_port,
+            "magento_integration_admin_password": TWIN_ADMIN_PASSWORD,
+        }
+        (inventory / "host_vars" / f"{SITE}.yml").write_text(json.dumps(host_vars, indent=2) + "\n")
+        INVENTORY = inventory
+        yield {
+            **stack,
+            "container": store.app_name,
+            "base_url": store.base_url,
+            "db_host": "127.0.0.1",
+            "db_port": store.db_port,
+            "cli_user": "",
+        }
+    finally:
+        store.remove()
+        SOURCES.clear()
 
 
 @dataclass
