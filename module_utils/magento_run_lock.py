@@ -245,7 +245,6 @@ RUN_LOCK_OPTION: dict[str, Any] = {
 }
 
 
-
 def _site_db(params: Any) -> tuple[Any, Any]:
     from ansible.module_utils.magento_db import database_for
     from ansible.module_utils.magento_site import site_from_params
