@@ -46,8 +46,11 @@ pytestmark = pytest.mark.docker
 PROJECT = Path(__file__).resolve().parents[2]
 PLAYBOOK = PROJECT / "playbooks" / "reinstall_integration.yml"
 BIN = PROJECT / ".venv" / "bin"
-SANDBOX_APP = os.environ.get("REINTEGRATE_APP_CONTAINER", "reintegrate-app")
-SANDBOX_DB = os.environ.get("REINTEGRATE_DB_CONTAINER", "reintegrate-db")
+# The sandbox's containers, whose images the private twin runs. Not REINTEGRATE_APP_CONTAINER: that names
+# the stack under test, which `make test-real` points at the codebase stack (its image serves a bind-mounted
+# Magento tree and has none to serve here).
+SANDBOX_APP = os.environ.get("REINTEGRATE_SANDBOX_APP_CONTAINER", "reintegrate-app")
+SANDBOX_DB = os.environ.get("REINTEGRATE_SANDBOX_DB_CONTAINER", "reintegrate-db")
 DB_PORT, APP_PORT, ENDPOINT_PORT = 13395, 18095, 18199
 BASE_URL = f"http://127.0.0.1:{APP_PORT}/"
 HOST = "targets"
