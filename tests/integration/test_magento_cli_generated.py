@@ -94,7 +94,8 @@ def test_module_enable_colliding_with_a_request_is_run_again(run_module, site_ar
     r = run_module("magento_cli", {**args, "command": "module:enable", "args": [MODULE]})
     assert not r.get("failed"), r.get("msg")
     assert r["changed"] is True and r["modules_enabled"] == [MODULE]
-    assert r["retried"] == [{"cmd": "module:enable", "attempts": 2}]
+    # At least the one forced collision; on a real store a web request can add a real one.
+    assert [x["cmd"] for x in r["retried"]] == ["module:enable"] and r["retried"][0]["attempts"] >= 2
     assert "Module is enabled" in _status(run_module, site_args)
 
 
