@@ -21,7 +21,9 @@ values always go as parameters.
 The connection is in autocommit: a read holds no transaction (and so no metadata lock) after it
 returns, and sees what Magento committed meanwhile. Writes go in transaction() blocks. setup:upgrade
 ALTERs Magento's tables and waits (lock_wait_timeout: a day) for any transaction that read them (C8.6).
-Connection errors become ModuleFailure naming host, port and the fix, never the password.
+Connection errors become ModuleFailure naming host, port and the fix, never the password. So does a
+connection lost (or a lock wait given up) during a statement: DatabaseError; inside transaction() its
+message says the transaction was rolled back, at COMMIT that the outcome is unknown.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ except ImportError:  # reported when a connection is attempted
     HAS_PYMYSQL = False
 
 _IDENT = re.compile(r"^[A-Za-z0-9_]*$")
+# Errors of the connection or the server during a statement (a lost or killed connection, a lock wait
+# given up); SQL errors (ProgrammingError, IntegrityError) are bugs and keep their traceback.
+_SERVER_ERRORS: tuple[type[BaseException], ...] = (
+    (pymysql.err.OperationalError, pymysql.err.InterfaceError) if HAS_PYMYSQL else ()
+)
+_LOCK_ERRORS = (1205, 1213)  # lock wait timeout exceeded; deadlock
+
+
+class DatabaseError(ModuleFailure):
+    """A statement failed because of the connection or the server (not the SQL)."""
 
 
 class Database:
@@ -118,26 +130,77 @@ class Database:
         return f"`{self.prefix}{name}`"
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
-        with self.conn.cursor() as cur:
-            cur.execute(sql, tuple(params))
-            return [dict(r) for r in cur.fetchall()]
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, tuple(params))
+                return [dict(r) for r in cur.fetchall()]
+        except _SERVER_ERRORS as exc:
+            raise self._failed(exc) from None
 
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> int:
-        with self.conn.cursor() as cur:
-            return int(cur.execute(sql, tuple(params)))
+        try:
+            with self.conn.cursor() as cur:
+                return int(cur.execute(sql, tuple(params)))
+        except _SERVER_ERRORS as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: BaseException, when: str = "a statement") -> DatabaseError:
+        """A lost connection or a lock wait given up, named with the fix (never the password)."""
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        text = str(exc.args[1]) if len(exc.args) > 1 and exc.args[1] else type(exc).__name__
+        where = f"through the socket {self.socket}" if self.socket else f"at {self.host}:{self.port}"
+        if code in _LOCK_ERRORS:
+            cause = f"MariaDB gave up waiting for a row lock ({code}: {text})"
+            fix = (
+                "another connection holds a lock on these rows (a long transaction, a stuck setup:upgrade): "
+                "find it in SHOW PROCESSLIST, let it finish or end it, then run again"
+            )
+        else:
+            cause = f"the connection was lost ({code or type(exc).__name__}: {text})"
+            fix = (
+                "the DB restarted or the connection was ended (KILL, wait_timeout, a proxy or a network "
+                "drop): check the DB, then run again"
+            )
+        return DatabaseError(
+            f"the database {where} failed {when}: {cause}: {fix}", db_error=code, db_host=self.host
+        )
+
+    def _rollback(self) -> None:
+        try:
+            self.conn.rollback()
+        except _SERVER_ERRORS:  # a dead connection: MariaDB rolled the transaction back as it ended
+            pass
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        self.conn.begin()
+        try:
+            self.conn.begin()
+        except _SERVER_ERRORS as exc:
+            raise self._failed(exc, "to start a transaction") from None
         self._in_transaction = True
         try:
             yield self
+        except DatabaseError as exc:
+            self._rollback()
+            raise DatabaseError(
+                f"{exc.message}. The transaction was rolled back (MariaDB also undoes an uncommitted "
+                "transaction whose connection ends): none of its changes took effect",
+                **exc.details,
+            ) from None
         except BaseException:
-            self.conn.rollback()
+            self._rollback()
             raise
         finally:
             self._in_transaction = False
-        self.conn.commit()
+        try:
+            self.conn.commit()
+        except _SERVER_ERRORS as exc:
+            failure = self._failed(exc, "at COMMIT")
+            raise DatabaseError(
+                f"{failure.message}. Whether MariaDB committed the transaction is unknown: look at the rows "
+                "(and the backup written before the change) before running again",
+                **failure.details,
+            ) from None
 
     @property
     def in_transaction(self) -> bool:
