@@ -115,10 +115,16 @@ restored:
     description: Rows inserted per table by O(state=present).
     returned: state=present
     type: dict
+status_restored:
+    description:
+        - Whether O(state=present) set the integration active again, as the backup found it (an activation
+          after the purge leaves it inactive, and Magento refuses an inactive integration's access token).
+    returned: state=present
+    type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.magento_cleanup import remove_oauth_rows, restore_rows
+from ansible.module_utils.magento_cleanup import remove_oauth_rows, restore_oauth_rows
 from ansible.module_utils.magento_common import (
     SITE_REQUIRED_IF,
     ModuleFailure,
@@ -127,7 +133,6 @@ from ansible.module_utils.magento_common import (
     site_argument_spec,
     site_params,
 )
-from ansible.module_utils.magento_contract import TABLE_OAUTH_NONCE, TABLE_OAUTH_TOKEN
 from ansible.module_utils.magento_requirements import require_libraries
 from ansible.module_utils.magento_run_lock import RUN_LOCK_OPTION, hold
 
@@ -155,6 +160,7 @@ def main() -> None:
     )
     require_libraries(module, "magento_oauth_tokens", ("pymysql",))
     p = module.params
+    lock = None
     try:
         if p["state"] == "absent":
             lock = hold(site_params(p), p["run_lock"]) if p["run_lock"] and not module.check_mode else None
@@ -170,12 +176,11 @@ def main() -> None:
             if lock:
                 result["run_lock"] = lock
         else:
-            result = restore_rows(
-                site_params(p), p["restore_from"], {TABLE_OAUTH_TOKEN, TABLE_OAUTH_NONCE}, module.check_mode
-            )
+            result = restore_oauth_rows(site_params(p), p["restore_from"], module.check_mode)
             result["integration"] = p["integration"]
     except ModuleFailure as exc:
-        fail_from(module, exc)
+        # The lock taken above is reported: the role's always releases it (else it lasts its lease).
+        fail_from(module, exc, **({"run_lock": lock} if lock else {}))
     exit_from(module, result)
 
 

@@ -162,6 +162,7 @@ def main() -> None:
     )
     require_libraries(module, "magento_setup_module", ("pymysql",))
     p = module.params
+    lock = None
     try:
         if p["state"] == "absent":
             lock = hold(site_params(p), p["run_lock"]) if p["run_lock"] and not module.check_mode else None
@@ -182,7 +183,8 @@ def main() -> None:
             )
             result["module"] = p["module"]
     except ModuleFailure as exc:
-        fail_from(module, exc)
+        # The lock taken above is reported: the role's always releases it (else it lasts its lease).
+        fail_from(module, exc, **({"run_lock": lock} if lock else {}))
     exit_from(module, result)
 
 

@@ -5,6 +5,7 @@ Public API:
     site_where(params, env) -> dict                 where a backup came from (no secret)
     remove_setup_rows(params, module, patches, backup_dir, check_mode) -> dict   (module result)
     restore_rows(params, restore_from, allowed_tables, check_mode) -> dict          (module result)
+    restore_oauth_rows(params, restore_from, check_mode) -> dict    token rows, and the status they had
     remove_oauth_rows(params, integration, scope, confirm_all, backup_dir, check_mode) -> dict
 Each opens the site (env.php) and the DB first (the preflight), then reads, then backs up, then deletes
 in one transaction. Errors are ModuleFailure.
@@ -15,15 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.module_utils import magento_integrations as mi
-from ansible.module_utils.magento_backup import restore_backup, write_backup
+from ansible.module_utils.magento_backup import read_backup, restore_backup, write_backup
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_contract import (
     MODULE_NAME_PATTERN,
     STATUS_ACTIVE,
+    TABLE_INTEGRATION,
     TABLE_OAUTH_NONCE,
     TABLE_OAUTH_TOKEN,
     TABLE_PATCH_LIST,
     TABLE_SETUP_MODULE,
+    TOKEN_TYPE_ACCESS,
 )
 from ansible.module_utils.magento_db import Database, database_for
 from ansible.module_utils.magento_env_php import EnvConfig
@@ -143,6 +146,51 @@ def restore_rows(
     }
 
 
+def restore_oauth_rows(params: SiteParams, restore_from: str, check_mode: bool) -> dict[str, Any]:
+    """The backup's token and nonce rows, then the integration's status as the purge found it: an
+    activation that ran after the purge (reauthorize) left it inactive, and an inactive integration's
+    restored access token is refused (C7.1). Only when the backup says it was active, the integration
+    still has the backup's consumer, and the backup's access token is in the table again."""
+    result = restore_rows(params, restore_from, {TABLE_OAUTH_TOKEN, TABLE_OAUTH_NONCE}, check_mode)
+    doc = read_backup(restore_from)
+    where = doc.get("where") or {}
+    access = [
+        r
+        for t in doc["tables"]
+        if t["table"] == TABLE_OAUTH_TOKEN
+        for r in t["rows"]
+        if r.get("type") == TOKEN_TYPE_ACCESS
+    ]
+    result["status_restored"] = False
+    if where.get("integration_status") != STATUS_ACTIVE or where.get("integration_id") is None or not access:
+        return result
+    _env, db = _open(params)
+    with db:
+        rows = db.query(
+            f"SELECT status, consumer_id FROM {db.t(TABLE_INTEGRATION)} WHERE integration_id = %s",
+            (where["integration_id"],),
+        )
+        if (
+            not rows
+            or rows[0]["status"] == STATUS_ACTIVE
+            or rows[0]["consumer_id"] != access[0]["consumer_id"]
+        ):
+            return result
+        # In check mode the rows are not back yet: what restore_rows would insert counts as there.
+        if not check_mode and not db.query(
+            f"SELECT 1 AS x FROM {db.t(TABLE_OAUTH_TOKEN)} WHERE token = %s", (access[0]["token"],)
+        ):
+            return result
+        if not check_mode:
+            db.execute(
+                f"UPDATE {db.t(TABLE_INTEGRATION)} SET status = %s WHERE integration_id = %s",
+                (STATUS_ACTIVE, where["integration_id"]),
+            )
+    result["status_restored"] = True
+    result["changed"] = True
+    return result
+
+
 def _count_text(tokens: int, types: list[str], nonces: int) -> str:
     kinds = f" ({', '.join(types)})" if types else ""
     return f"oauth_token rows: {tokens}{kinds}\noauth_nonce rows: {nonces}\n"
@@ -219,10 +267,13 @@ def remove_oauth_rows(
             # Re-read under lock: exactly what is backed up is deleted.
             tokens = mi.token_rows_for_backup(db, consumer_id, lock=True)
             nonces = mi.nonce_rows_for_backup(db, consumer_id, lock=True)
+            where = site_where(params, env, db)
+            if found is not None:  # the status a restore puts back with the tokens (restore_oauth_rows)
+                where.update(integration_id=found.integration_id, integration_status=found.status)
             result["backup"] = write_backup(
                 backup_dir,  # type: ignore[arg-type]
                 what,
-                site_where(params, env, db),
+                where,
                 [(TABLE_OAUTH_TOKEN, tokens), (TABLE_OAUTH_NONCE, nonces)],
                 slug=f"oauth_tokens-{integration if scope == 'integration' else 'ALL'}",
                 keep=backup_keep,
