@@ -106,6 +106,10 @@ format:
     description: The integration config format installed; null for a module that declares no integration.
     returned: always
     type: str
+setup_version:
+    description: The setup_version of the module's etc/module.xml; null when it declares none.
+    returned: always
+    type: str
 files:
     description: Files of the module, relative to RV(path).
     returned: always

@@ -221,6 +221,13 @@ declared:
     description: What M(magento_integration_module) in check mode returns for O(declare).
     returned: when O(declare) is given
     type: dict
+setup_current:
+    description:
+        - Whether the declared module's setup_module row matches its module.xml setup_version (schema
+          and data version); true when it declares none.
+        - False after a setup:upgrade that stopped midway, or once the row was removed.
+    returned: when O(declare) is given and the DB was reached
+    type: bool
 integration:
     description:
         - The report of O(integration).

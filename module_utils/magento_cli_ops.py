@@ -49,6 +49,8 @@ COMMAND_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9-]+)+$")
 _TAIL_LINES = 20
 GENERATED_ATTEMPTS = 4
 GENERATED_RETRY_SECONDS = 2.0
+# A process killed by a signal exits 128 + its number (docker exec and the shell report it so).
+_SIGNALS = {1: "SIGHUP", 2: "SIGINT", 9: "SIGKILL", 15: "SIGTERM"}
 
 
 def build_argv(command: str, args: list[str], keep_generated: bool) -> list[str]:
@@ -79,6 +81,15 @@ def explain_failure(command: str, result: CommandResult) -> str:
             f"bin/magento {command} failed (rc {result.rc}): an integration's authorization_role row is "
             f"missing ({CLI_ROLE_NOT_FOUND}). Restore the role from a backup, or delete that integration "
             "in the Admin and let setup:upgrade recreate it (C8.2)"
+        )
+    killed_by = _SIGNALS.get(result.rc - 128) if result.rc > 128 else None
+    if killed_by:
+        last = next((ln.strip() for ln in reversed(text.strip().splitlines()) if ln.strip()), "")
+        return (
+            f"bin/magento {command} was killed by {killed_by} (rc {result.rc}) before it finished"
+            + (f" (its last line: {last[:200]!r})" if last else "")
+            + ": something outside it stopped it (an operator, a deploy, the OOM killer, a container "
+            "stop), so it stopped midway. Find what stopped it, then run it again"
         )
     if result.rc in (126, 127):
         return (

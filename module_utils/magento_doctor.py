@@ -277,6 +277,14 @@ def collect(
             result["expiration_period"] = period
             result["enable_integration_as_bearer"] = mi.bearer_enabled(db)
             reports = [integration_report(db, i, period) for i in mi.list_integrations(db)]
+            if result.get("declared") is not None and declare is not None:
+                # setup:upgrade stopped midway (killed, a failed patch) leaves the row missing or behind
+                # module.xml's setup_version: the role reruns setup:upgrade then, as the rescue says.
+                version = result["declared"].get("setup_version")
+                row = mi.setup_module_row(db, declare["module"]) if version else None
+                result["setup_current"] = not version or (
+                    row is not None and row.get("schema_version") == version == row.get("data_version")
+                )
             if plan is not None:
                 # The run's plan, proven before its first destructive step: a failure here always fails.
                 skew = (checks.get("http") or {}).get("clock_skew_seconds")

@@ -32,7 +32,7 @@ from ansible.module_utils.magento_contract import (
     MODULE_XML,
     REGISTRATION_PHP,
 )
-from ansible.module_utils.magento_site import module_name_from_xml, site_from_params
+from ansible.module_utils.magento_site import module_name_from_xml, setup_version_from_xml, site_from_params
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _SCHEMAS = {
@@ -419,6 +419,7 @@ def install_module(
         "module": module,
         "path": dest,
         "format": fmt,
+        "setup_version": setup_version_from_xml(desired.get(MODULE_XML, b"")),
         "files": sorted(desired),
         "added": plan["added"],
         "modified": plan["modified"],

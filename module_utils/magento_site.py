@@ -410,6 +410,17 @@ def module_name_from_xml(content: bytes) -> str | None:
     return node.get("name") if node is not None else None
 
 
+def setup_version_from_xml(content: bytes) -> str | None:
+    """``<module setup_version="...">`` of an etc/module.xml: the version setup:upgrade writes to the
+    module's setup_module row (None: the module has no such row, C3.3)."""
+    try:
+        root = ET.fromstring(content)  # noqa: S314 - site file, no DTD processing in ElementTree
+    except ET.ParseError:
+        return None
+    node = root.find("module")
+    return (node.get("setup_version") or None) if node is not None else None
+
+
 class Site:
     """One Magento installation reached through a runner."""
 
