@@ -20,6 +20,7 @@ Public API (stable):
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from urllib.parse import parse_qs
 ENDPOINT_FIELDS = ("oauth_consumer_key", "oauth_consumer_secret", "store_base_url", "oauth_verifier")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 MAX_BODY = 64 * 1024
+# Seconds a port in use is tried again before the bind fails (a concurrent run's momentary bind).
+BUSY_RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -142,13 +145,21 @@ class EndpointListener:
                 f"cannot listen on {self.address}:{self.port}: the port is out of range (0-65535): set "
                 "listen_port to the endpoint_url's port (or leave it unset)"
             )
-        try:
-            self._server = _Server((self.address, self.port), self)
-        except OSError as exc:
-            raise ListenerError(
-                f"cannot listen on {self.address}:{self.port}: {exc.strerror or exc}: free the port or set "
-                "listen_port to another one (and point the integration's endpoint_url at it)"
-            ) from None
+        deadline = time.monotonic() + BUSY_RETRY_SECONDS
+        while True:
+            try:
+                self._server = _Server((self.address, self.port), self)
+                break
+            except OSError as exc:
+                # A port taken for a moment (another run's preflight proving it can bind) is free again
+                # within a blink; one that stays taken is another listener.
+                if exc.errno == errno.EADDRINUSE and self.port and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                raise ListenerError(
+                    f"cannot listen on {self.address}:{self.port}: {exc.strerror or exc}: free the port or "
+                    "set listen_port to another one (and point the integration's endpoint_url at it)"
+                ) from None
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

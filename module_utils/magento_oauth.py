@@ -266,6 +266,11 @@ _GENERIC_PROBLEM_HINT = (
     "var/log/exception.log",
     "C6.4",
 )
+UNEXPECTED_REPLY = "unexpected reply"
+_SERVER_ERROR_HINT = (
+    "the store failed with a server error instead of answering the OAuth request (not an OAuth problem): "
+    "see the store's var/log/exception.log and the web server's error log, fix that, then run again"
+)
 _GENERIC_REST_HINT = ("Magento refused the REST call: check the store's var/log/exception.log", "C7.2")
 
 
@@ -293,6 +298,9 @@ class OAuthProblem(Exception):
         self.problem = problem
         self.endpoint = endpoint
         self.hint, self.clause = problem_hint(problem)
+        if status >= 500 and problem.startswith(UNEXPECTED_REPLY):
+            # No oauth_problem at all: PHP or the web server failed before Magento's OAuth code answered.
+            self.hint = _SERVER_ERROR_HINT
         super().__init__(self.message)
 
     @property
@@ -397,7 +405,7 @@ def parse_token_reply(status: int, body: str, endpoint: str) -> Token:
     secret = fields.get("oauth_token_secret", [""])[0]
     if status != 200 or not token or not secret:
         snippet = "" if token or secret else f" '{(body or '').strip()[:120]}'"
-        raise OAuthProblem(status, f"unexpected reply{snippet}", endpoint)
+        raise OAuthProblem(status, f"{UNEXPECTED_REPLY}{snippet}", endpoint)
     return Token(token, secret)
 
 
