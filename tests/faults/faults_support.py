@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -54,8 +55,16 @@ SECRET_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_
 # (a role that does not know reintegrate_force_setup ignores it; force alone then does all of it).
 FORCED = {"reintegrate_force": True, "reintegrate_force_setup": True}
 
-# The integration under test and a bystander whose tokens must survive every fault.
-MAIN = {"name": "Faults Sync", "module": "Faults_Sync", "slug": "faults-sync", "example": "Sync"}
+# The integration under test and a bystander whose tokens must survive every fault. The module under test
+# declares a setup_version, so setup:upgrade writes its setup_module row and a staging reset has setup
+# rows to clear (and back up).
+MAIN = {
+    "name": "Faults Sync",
+    "module": "Faults_Sync",
+    "slug": "faults-sync",
+    "example": "Sync",
+    "setup_version": "1.0.0",
+}
 BYSTANDER = {"name": "Faults ERP", "module": "Faults_Erp", "slug": "faults-erp", "example": "Erp"}
 RESOURCES = ("Magento_Sales::actions_view", "Magento_Catalog::products")
 
@@ -76,9 +85,20 @@ class Run:
     message: str  # msg of the last failed task (or the ERROR! line of ansible-playbook)
     task: str  # name of the first failed task
     out: str  # stdout + stderr
+    doc: dict[str, Any] | None = None  # the json callback's document (None when stdout was not JSON)
 
     def outcome(self) -> dict[str, Any]:
         return {"rc": self.rc, "message": self.message, "changed": self.changed, "seconds": self.seconds}
+
+    def results(self, task: str) -> list[dict[str, Any]]:
+        """The host results of every task whose name contains ``task``, in the order they ran."""
+        return [
+            result
+            for play in (self.doc or {}).get("plays", [])
+            for entry in play.get("tasks", [])
+            if task in entry.get("task", {}).get("name", "")
+            for result in entry.get("hosts", {}).values()
+        ]
 
 
 def _failure(doc: dict[str, Any]) -> tuple[str, str]:
@@ -133,7 +153,9 @@ def run_playbook(
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         errors = [ln for ln in lines if "ERROR" in ln]
         message = (errors or lines or [""])[0].strip()
-    return Run(proc.returncode, changed, seconds, message.strip(), task, out)
+    return Run(
+        proc.returncode, changed, seconds, message.strip(), task, out, doc if isinstance(doc, dict) else None
+    )
 
 
 def run_module(stack: PrivateStack, name: str, args: dict[str, Any], timeout: int = 300) -> Run:
@@ -236,7 +258,7 @@ def local_hashes(folder: Path) -> dict[str, str]:
 
 def module_files(spec: dict[str, str], endpoint_port: int) -> dict[str, str]:
     """The example module (examples/Acme/<example>) renamed to spec's module and integration, its
-    endpoint on ``endpoint_port`` and the resources the default probe needs."""
+    endpoint on ``endpoint_port``, the resources the default probe needs and spec's setup_version."""
     src = PROJECT / "examples" / "Acme" / spec["example"]
     vendor_module = "Acme_" + ("Sync" if spec["example"] == "Sync" else "Erp")
     old_name = "Acme Sync" if spec["example"] == "Sync" else "Acme ERP"
@@ -245,6 +267,9 @@ def module_files(spec: dict[str, str], endpoint_port: int) -> dict[str, str]:
         text = path.read_text()
         text = text.replace(vendor_module, spec["module"]).replace(old_name, spec["name"])
         text = text.replace("127.0.0.1:8099", f"127.0.0.1:{endpoint_port}")
+        if path.name == "module.xml" and spec.get("setup_version"):
+            tag = f'<module name="{spec["module"]}"'
+            text = text.replace(tag, f'{tag} setup_version="{spec["setup_version"]}"', 1)
         if path.name == "integration.xml":
             body = "".join(f'            <resource name="{r}"/>\n' for r in RESOURCES)
             text = re.sub(
@@ -465,6 +490,44 @@ class PrivateStack:
         finally:
             conn.close()
 
+    @contextlib.contextmanager
+    def config_set(self, path: str, value: Any) -> Iterator[None]:
+        """One core_config_data row (scope default, scope_id 0) set to ``value`` (the twin's fault knobs
+        twin/fault/* are read per request), put back as it was afterwards (removed when there was none)."""
+        where = "scope='default' AND scope_id=0 AND path=%s"
+        old = self.query(f"SELECT value FROM core_config_data WHERE {where}", (path,))
+        self.query(
+            "INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, %s, %s) "
+            "ON DUPLICATE KEY UPDATE value=VALUES(value)",
+            (path, str(value)),
+        )
+        try:
+            yield
+        finally:
+            if old:
+                self.query(f"UPDATE core_config_data SET value=%s WHERE {where}", (old[0]["value"], path))
+            else:
+                self.query(f"DELETE FROM core_config_data WHERE {where}", (path,))
+
+    def run_lock_holder(self, spec: dict[str, str] = MAIN) -> int | None:
+        """The MariaDB connection holding the role's run lock of ``spec`` (GET_LOCK), None when free."""
+        rows = self.query("SELECT IS_USED_LOCK(%s) AS id", (f"reintegrate:magento::{spec['name']}",))
+        return rows[0]["id"] if rows else None
+
+    def kill_in_app(self, *words: str) -> list[str]:
+        """SIGTERM to every process of the app container whose command line holds ``words`` in this
+        order (pkill -f, which the image lacks); the shell doing it never matches itself."""
+        pattern = "*".join(f'"${{w{i}}}"' for i in range(len(words)))
+        assign = " ".join(f"w{i}={shlex.quote(w)}" for i, w in enumerate(words))
+        script = (
+            f'{assign}; for d in /proc/[0-9]*; do p=${{d#/proc/}}; [ "$p" = "$$" ] && continue; '
+            'c=$(tr "\\0" " " < "$d/cmdline" 2>/dev/null) || continue; '
+            f'case "$c" in *{pattern}*) kill -TERM "$p" 2>/dev/null && echo "$p $c";; esac; done'
+        )
+        rc, out = self.exec("sh", "-c", script)
+        assert rc == 0, out
+        return [ln for ln in out.splitlines() if ln.strip()]
+
     # ---- what the tests compare
     def file_hashes(self) -> dict[str, str]:
         stream, _ = self.app.get_archive(f"{ROOT}/app")
@@ -522,6 +585,29 @@ class PrivateStack:
         )
         url = creds["base_url"].rstrip("/") + "/rest" + PROBE_PATH
         return requests.get(url, auth=auth, timeout=30).status_code
+
+
+RESTORE_COMMAND = re.compile(
+    r"ansible-playbook -i (?P<inventory>\S+) playbooks/restore_backup\.yml -l (?P<host>\S+) "
+    r"-e backup=(?P<backup>\S+?\.json)"
+)
+
+
+def run_restore(
+    message: str, backup_kind: str = "oauth_tokens"
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """The restore command a failure message names (the one for the backup of ``backup_kind``), run as
+    written from the project folder. Returns the finished process and the backup file."""
+    found = [m for m in RESTORE_COMMAND.finditer(message) if backup_kind in m["backup"]]
+    assert found, f"no restore command for a {backup_kind} backup in: {message}"
+    cmd = found[0]
+    argv = [str(ANSIBLE_PLAYBOOK), "-i", cmd["inventory"], "playbooks/restore_backup.yml"]
+    argv += ["-l", cmd["host"], "-e", f"backup={cmd['backup']}"]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    proc = subprocess.run(
+        argv, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    return proc, cmd["backup"]
 
 
 def remove_path(path: Path) -> None:
