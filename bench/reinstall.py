@@ -212,7 +212,6 @@ def fleet(realistic: bool, keep: bool) -> float:
 def purge(site: dict[str, Any]) -> float:
     """1,000 consumers with 1,000 token rows each (the integration's own consumer among them): the
     module's scoped purge of that one integration, timed, every other row checksummed around it."""
-    sys.path.insert(0, str(PROJECT / "tests"))
     import pymysql
 
     print("\n4. scoped purge of one integration, oauth_token of 1,000,000 rows over 1,000 consumers")
