@@ -52,7 +52,9 @@ def user_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 @pytest.fixture(scope="session")
 def installed(tarball: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     path = tmp_path_factory.mktemp("collections")
-    env = _clean_env()
+    # Isolated as the user's runs are below: ansible-galaxy counts a reintegrate.magento in any configured
+    # path (~/.ansible/collections, say) as installed and answers "Nothing to do" without writing here.
+    env = {**_clean_env(), "ANSIBLE_COLLECTIONS_PATH": str(path), "HOME": str(path)}
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p", str(path)],
         capture_output=True,
