@@ -52,9 +52,9 @@ def user_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 @pytest.fixture(scope="session")
 def installed(tarball: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     path = tmp_path_factory.mktemp("collections")
-    # Isolated as the user's runs are below: ansible-galaxy counts a reintegrate.magento in any configured
-    # path (~/.ansible/collections, say) as installed and answers "Nothing to do" without writing here.
-    env = {**_clean_env(), "ANSIBLE_COLLECTIONS_PATH": str(path), "HOME": str(path)}
+    # Isolated too: ansible-galaxy counts a reintegrate.magento in any configured path
+    # (~/.ansible/collections, say) as installed and answers "Nothing to do" without writing here.
+    env = _isolated_env(path)
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p", str(path)],
         capture_output=True,
@@ -77,14 +77,18 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def user_env(installed: pathlib.Path) -> dict[str, str]:
+def _isolated_env(collections: pathlib.Path) -> dict[str, str]:
     env = _clean_env()
     # Only the temporary path: the collection cannot come from anywhere else (the checkout's library/,
     # ~/.ansible/collections). The ansible wheel's own collections stay reachable, as for any user.
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(installed)
-    env["HOME"] = str(installed)  # no ~/.ansible.cfg, no ~/.ansible/collections of this machine
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
+    env["HOME"] = str(collections)  # no ~/.ansible.cfg, no ~/.ansible/collections of this machine
     return env
+
+
+@pytest.fixture(scope="session")
+def user_env(installed: pathlib.Path) -> dict[str, str]:
+    return _isolated_env(installed)
 
 
 @pytest.fixture(scope="session")
