@@ -110,6 +110,63 @@ options:
                       Reintegrate_CliActivation the run installs; in production mode a helper whose
                       files would change fails the proof.
                 type: path
+    check_handshake:
+        description:
+            - Also run M(magento_integration_handshake) in check mode for O(integration) with these options
+              (each as that module documents it) and return its result as RV(handshake_check). A run in
+              which nothing changes before its own check can use that answer instead of running the
+              module again. Writes nothing but the oauth_nonce row of the signed probe (C6.5).
+        type: dict
+        suboptions:
+            activation:
+                description: The activation the handshake would use, as that module's option.
+                type: str
+                choices: [admin, cli, auto]
+                default: admin
+            endpoint:
+                description: C(self) or C(external), as the handshake's.
+                type: str
+                choices: [self, external]
+                default: self
+            listen_address:
+                description: Where the handshake's listener binds.
+                type: str
+                default: 127.0.0.1
+            listen_port:
+                description: The listener's port; unset is the endpoint_url's port.
+                type: int
+            listen_port_forwarded:
+                description: A port forward maps the endpoint_url's port to O(check_handshake.listen_port).
+                type: bool
+                default: false
+            listen_timeout:
+                description: Seconds the handshake waits for the endpoint POST.
+                type: int
+                default: 30
+            reauthorize:
+                description: As the handshake's.
+                type: str
+                choices: [auto, "yes", "no"]
+                default: auto
+            probe_path:
+                description: The signed GET that proves the delivered credentials (relative to /rest).
+                type: str
+                default: /V1/orders?searchCriteria[pageSize]=1
+            credentials_path:
+                description: The delivered credentials file the check reads.
+                type: path
+            credentials_format:
+                description: Its format; unset is read from the file name.
+                type: str
+                choices: [json, env]
+            force:
+                description: A forced run, for which the check answers reason C(force).
+                type: bool
+                default: false
+            cli_timeout:
+                description: As the handshake's.
+                type: int
+                default: 120
     declare:
         description:
             - Read the module that declares O(integration) the way M(magento_integration_module) reads it in
@@ -228,6 +285,21 @@ setup_current:
         - False after a setup:upgrade that stopped midway, or once the row was removed.
     returned: when O(declare) is given and the DB was reached
     type: bool
+handshake_check:
+    description:
+        - What M(magento_integration_handshake) in check mode returned for O(integration) (its return
+          values, with C(changed) renamed C(would_change)); C(reason) null means the delivered credentials
+          are converged.
+        - C(failed) and C(msg) instead when that check failed (for example a consumer that setup:upgrade
+          recreates); nothing is raised.
+    returned: when O(check_handshake) is given and O(integration) exists
+    type: dict
+cli_helper_current:
+    description:
+        - Whether the helper module Reintegrate_CliActivation is enabled and its files match
+          O(prove.cli_helper_src); the role installs it and reruns setup:upgrade only when false.
+    returned: when the activation resolves to C(cli) and O(prove.cli_helper_src) is given
+    type: bool
 integration:
     description:
         - The report of O(integration).
@@ -247,6 +319,7 @@ from ansible.module_utils.magento_common import (
     site_params,
 )
 from ansible.module_utils.magento_doctor import collect
+from ansible.module_utils.magento_handshake import HANDSHAKE_OPTIONS
 from ansible.module_utils.magento_preflight import plan_from_params
 from ansible.module_utils.magento_requirements import ALL_SITE_LIBRARIES, require_libraries
 
@@ -272,6 +345,10 @@ def argument_spec() -> dict:
                 "listen_timeout": {"type": "float"},
                 "credentials_path": {"type": "path"},
             },
+        },
+        check_handshake={
+            "type": "dict",
+            "options": {k: dict(v) for k, v in HANDSHAKE_OPTIONS.items() if k != "integration"},
         },
         declare={
             "type": "dict",
@@ -301,6 +378,7 @@ def main() -> None:
             activation=p["activation"],
             plan=plan_from_params(p["prove"]),
             declare=p["declare"],
+            check_handshake=p["check_handshake"],
         )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)

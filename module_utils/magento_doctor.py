@@ -4,10 +4,11 @@ Public API:
     clock_skew_seconds(date_header: str, now: datetime | None = None) -> float | None   local - server
     integration_report(db, integration, period) -> dict     status, consumer, token types, flags
     collect(params, integration=None, fail_on="connection", check_mode=False, activation="admin",
-            plan=None) -> dict
+            plan=None, declare=None, check_handshake=None) -> dict
         the module result; logs in to the Admin (and reads the grid's tokensExchange template) only when
         the planned activation is admin; with a RunPlan, proves it (magento_preflight) and fails on the
-        first proof that does not hold, whatever fail_on says
+        first proof that does not hold, whatever fail_on says; with check_handshake (the handshake's
+        options), also runs magento_integration_handshake's check mode and returns it as handshake_check
 Nothing here writes; the Admin login (skipped in check mode) is the one step Magento records.
 Secrets (DB/admin password, crypt key, consumer key/secret, tokens) are never
 returned.
@@ -21,12 +22,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ansible.module_utils import magento_integrations as mi
-from ansible.module_utils.magento_activation import TWO_FACTOR_MODULE, planned_activation
+from ansible.module_utils.magento_activation import HELPER_MODULE, TWO_FACTOR_MODULE, planned_activation
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_contract import STATUS_ACTIVE, TOKEN_TYPE_ACCESS
 from ansible.module_utils.magento_db import Database, database_for
+from ansible.module_utils.magento_handshake import handshake_options, run_handshake
 from ansible.module_utils.magento_module_files import install_module
-from ansible.module_utils.magento_preflight import MAX_AHEAD_SECONDS, RunPlan, prove, with_declaration
+from ansible.module_utils.magento_preflight import (
+    MAX_AHEAD_SECONDS,
+    RunPlan,
+    helper_would_change,
+    prove,
+    with_declaration,
+)
 from ansible.module_utils.magento_site import site_from_params
 
 WARN_SKEW_SECONDS = 60
@@ -151,6 +159,7 @@ def collect(
     activation: str = "admin",
     plan: RunPlan | None = None,
     declare: dict[str, Any] | None = None,
+    check_handshake: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     checks: dict[str, Any] = {}
     problems: list[str] = []
@@ -291,6 +300,11 @@ def collect(
                 modules = site.config_modules()
                 full = with_declaration(plan, declared_integration)
                 checks["plan"] = prove(site, env, db, full, planned, modules, skew)
+                if planned == "cli" and plan.cli_helper_src:
+                    # The role installs the helper (and reruns setup:upgrade) only when this is false.
+                    result["cli_helper_current"] = modules.get(HELPER_MODULE) is True and not (
+                        helper_would_change(site, plan.cli_helper_src)
+                    )
         result["integrations"] = reports
         if integration is not None:
             focus = next((r for r in reports if r["name"] == integration), None)
@@ -299,5 +313,20 @@ def collect(
             # so it is neither a warning nor a problem; the result says it with integration: null.
             if focus is not None:
                 problems.extend(f"{integration}: {p}" for p in focus["problems"])
+    if check_handshake is not None and result.get("integration") is not None:
+        result["handshake_check"] = _handshake_check(params, integration, check_handshake)
     result["ok"] = not problems
     return result
+
+
+def _handshake_check(params: SiteParams, integration: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """What the role's check task would return at this moment (check mode: nothing but the probe's
+    oauth_nonce row is written, C6.5). A run that changes nothing before that task uses it instead of
+    running the module a second time. A failure is returned, not raised: setup:upgrade may still fix it."""
+    try:
+        opts = handshake_options({**options, "integration": integration})
+        check = run_handshake(params, opts, check_mode=True)
+    except ModuleFailure as exc:
+        return {"failed": True, "msg": exc.message}
+    check["would_change"] = check.pop("changed", False)
+    return check

@@ -175,7 +175,7 @@ def prove_cli(site: Any, env: Any, modules: dict[str, bool], plan: RunPlan) -> d
     mode = getattr(env, "mage_mode", None) or "default"
     if mode != "production":
         return {"ok": True, "mage_mode": mode}
-    if modules.get(HELPER_MODULE) is not True or _helper_would_change(site, plan.cli_helper_src):
+    if modules.get(HELPER_MODULE) is not True or helper_would_change(site, plan.cli_helper_src):
         raise _fail(
             f"the store is in production mode and the helper module {HELPER_MODULE} would be installed or "
             f"changed by this run: setup:upgrade --keep-generated does not compile it, so bin/magento "
@@ -192,7 +192,7 @@ def prove_cli(site: Any, env: Any, modules: dict[str, bool], plan: RunPlan) -> d
     return {"ok": True, "mage_mode": mode, "command_listed": True}
 
 
-def _helper_would_change(site: Any, src: str | None) -> bool:
+def helper_would_change(site: Any, src: str | None) -> bool:
     """The helper's source differs from what is installed (what magento_integration_module would write)."""
     if not src:
         return False
