@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from ansible.module_utils.magento_preflight import (
     prove,
     with_declaration,
 )
+from ansible.module_utils.magento_read_snapshot import read_snapshot
 from ansible.module_utils.magento_site import site_from_params
 
 WARN_SKEW_SECONDS = 60
@@ -151,7 +153,14 @@ def _admin_check(params: SiteParams, front_name: str | None) -> dict[str, Any]:
     return {"ok": True, "two_factor_auth": False, "grid": True, "detail": None}
 
 
-def collect(
+def collect(params: SiteParams, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The site's report (the module's result). A read-only run: each site file is read once (one
+    snapshot shared by the declaration, the plan, the helper check and the handshake check)."""
+    with read_snapshot():
+        return _collect(params, *args, **kwargs)
+
+
+def _collect(
     params: SiteParams,
     integration: str | None = None,
     fail_on: str = "connection",
@@ -164,7 +173,21 @@ def collect(
     checks: dict[str, Any] = {}
     problems: list[str] = []
     warnings: list[str] = []
-    result: dict[str, Any] = {"changed": False, "checks": checks, "problems": problems, "warnings": warnings}
+    timings: dict[str, float] = {}
+    result: dict[str, Any] = {
+        "changed": False,
+        "checks": checks,
+        "problems": problems,
+        "warnings": warnings,
+        "timings": timings,
+    }
+    started = lap = time.monotonic()
+
+    def mark(name: str) -> None:
+        nonlocal lap
+        now = time.monotonic()
+        timings[name] = round(now - lap, 3)
+        lap = now
 
     def failed(name: str, exc: ModuleFailure) -> None:
         checks[name] = {"ok": False, "detail": exc.message}
@@ -184,6 +207,7 @@ def collect(
         result["config_modules_enabled"] = sorted(m for m, on in site.config_modules().items() if on)
     except ModuleFailure as exc:
         failed("env_php", exc)
+    mark("env_php")
 
     declared_integration = None
     if declare is not None and env is not None:
@@ -212,6 +236,7 @@ def collect(
         )
         if declared_integration is not None:
             declared_integration = {**declared_integration, "format": result["declared"]["format"]}
+        mark("declare")
 
     db = None
     if env is not None:
@@ -236,6 +261,7 @@ def collect(
             failed("http", exc)
     else:
         checks["http"] = {"ok": None, "detail": "base_url not given"}
+    mark("db_http")
 
     enabled = {m: True for m in result.get("config_modules_enabled", [])}
     two_factor = enabled.get(TWO_FACTOR_MODULE, False)
@@ -279,6 +305,7 @@ def collect(
             failed("admin_login", exc)
     else:
         checks["admin_login"] = {"ok": None, "detail": "base_url, admin_username or admin_password not given"}
+    mark("admin_login")
 
     if db is not None:
         with db:
@@ -299,12 +326,15 @@ def collect(
                 skew = (checks.get("http") or {}).get("clock_skew_seconds")
                 modules = site.config_modules()
                 full = with_declaration(plan, declared_integration)
+                mark("integrations")
                 checks["plan"] = prove(site, env, db, full, planned, modules, skew)
+                mark("plan")
                 if planned == "cli" and plan.cli_helper_src:
                     # The role installs the helper (and reruns setup:upgrade) only when this is false.
                     result["cli_helper_current"] = modules.get(HELPER_MODULE) is True and not (
                         helper_would_change(site, plan.cli_helper_src)
                     )
+                    mark("cli_helper")
         result["integrations"] = reports
         if integration is not None:
             focus = next((r for r in reports if r["name"] == integration), None)
@@ -315,6 +345,8 @@ def collect(
                 problems.extend(f"{integration}: {p}" for p in focus["problems"])
     if check_handshake is not None and result.get("integration") is not None:
         result["handshake_check"] = _handshake_check(params, integration, check_handshake)
+        mark("handshake_check")
+    timings["total"] = round(time.monotonic() - started, 3)
     result["ok"] = not problems
     return result
 

@@ -54,6 +54,7 @@ from ansible.module_utils.magento_env_php import (
     parse_config_php_modules,
     parse_env_php,
 )
+from ansible.module_utils.magento_read_snapshot import ReadSnapshot, shared_runner
 
 # Only runner: docker needs the Docker SDK; the module's main() reports it missing (magento_requirements).
 try:
@@ -396,8 +397,9 @@ def runner_from_params(params: SiteParams) -> Runner:
             raise ModuleFailure(
                 "runner is docker but no container is set: set container (e.g. reintegrate-app)"
             )
-        return DockerRunner(params.container, params.docker_host)
-    return LocalRunner()
+        container, docker_host = params.container, params.docker_host
+        return shared_runner(("docker", container, docker_host), lambda: DockerRunner(container, docker_host))
+    return shared_runner(("local",), LocalRunner)
 
 
 def module_name_from_xml(content: bytes) -> str | None:
@@ -485,27 +487,33 @@ class Site:
         """env.php read by PHP where a PHP CLI runs beside the store (exact: getenv(), constants, includes),
         else by the Python parser, which says what it cannot follow."""
         if self._env is None:
-            text = self.env_text()  # a missing or unreadable file is named first
-            env, why = self.env_via_php()
-            if env is not None:
-                self._env, self.env_reader = env, "php"
-                return env
-            self.env_reader_note = why
-            try:
-                self._env = parse_env_php(text)
-            except PhpExpressionError as exc:
-                raise ModuleFailure(
-                    f"cannot read {self.path(ENV_PHP)}: {exc}, which only PHP can evaluate, and {why}: "
-                    "install the PHP CLI where the module runs (php-cli; cli_command's first word is used "
-                    "when it is PHP), or write the value itself in env.php (the DB host and port can also "
-                    "be given as db_host/db_port)"
-                ) from None
-            except PhpParseError as exc:
-                raise ModuleFailure(
-                    f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax ({why})"
-                ) from None
-            self.env_reader = "parser"
+            if isinstance(self.runner, ReadSnapshot):
+                # Once per snapshot: every Site of the run shares the answer (and the PHP run, a command,
+                # would otherwise make the snapshot forget what it read).
+                read = self.runner.memo(("env", self.root, self.php_binary()), self._read_env)
+            else:
+                read = self._read_env()
+            self._env, self.env_reader, self.env_reader_note = read
         return self._env
+
+    def _read_env(self) -> tuple[EnvConfig, str, str | None]:
+        text = self.env_text()  # a missing or unreadable file is named first
+        env, why = self.env_via_php()
+        if env is not None:
+            return env, "php", None
+        try:
+            return parse_env_php(text), "parser", why
+        except PhpExpressionError as exc:
+            raise ModuleFailure(
+                f"cannot read {self.path(ENV_PHP)}: {exc}, which only PHP can evaluate, and {why}: "
+                "install the PHP CLI where the module runs (php-cli; cli_command's first word is used "
+                "when it is PHP), or write the value itself in env.php (the DB host and port can also "
+                "be given as db_host/db_port)"
+            ) from None
+        except PhpParseError as exc:
+            raise ModuleFailure(
+                f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax ({why})"
+            ) from None
 
     def config_modules(self) -> dict[str, bool]:
         data = self.runner.read_file(self.path(CONFIG_PHP))

@@ -1,0 +1,101 @@
+"""One read of each site file per read-only module run.
+
+Public API (stable):
+    with read_snapshot(): ...        runners made inside (runner_from_params) are shared and read-through
+    shared_runner(key, make) -> Runner   make() outside a snapshot; inside, one ReadSnapshot per key
+    class ReadSnapshot(runner)           read_file, read_files, glob, file_hashes, exists remembered;
+                                         run, write_files, remove_tree forget everything, then delegate
+        memo(key, compute) -> value      any other read (env.php as PHP evaluates it) remembered too
+
+Why: magento_site_info reads config.php five times, env.php twice and the ACL tree twice (the declaration,
+the plan, the helper, the handshake check each make their own Site); through Docker each read is a
+70-130 ms round trip. Within one snapshot a file is read once, and every part of the run sees the same
+state of the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_ACTIVE: dict[Any, ReadSnapshot] | None = None
+
+
+class ReadSnapshot:
+    """A runner whose reads are remembered until something runs or writes on the site."""
+
+    def __init__(self, runner: Any) -> None:
+        self.inner = runner
+        self._memo: dict[Any, Any] = {}
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def forget(self) -> None:
+        self._memo.clear()
+
+    # Reads: callers get their own copy of a list or dict, so one cannot change what the next one sees.
+    def read_file(self, path: str) -> bytes | None:
+        return self.memo(("read_file", path), lambda: self.inner.read_file(path))
+
+    def read_files(self, root: str, rels: list[str]) -> dict[str, bytes]:
+        return dict(self.memo(("read_files", root, tuple(rels)), lambda: self.inner.read_files(root, rels)))
+
+    def glob(self, root: str, patterns: list[str]) -> list[str]:
+        return list(self.memo(("glob", root, tuple(patterns)), lambda: self.inner.glob(root, patterns)))
+
+    def file_hashes(self, directory: str) -> dict[str, str]:
+        return dict(self.memo(("file_hashes", directory), lambda: self.inner.file_hashes(directory)))
+
+    def exists(self, path: str) -> bool:
+        return self.memo(("exists", path), lambda: self.inner.exists(path))
+
+    # A command or a write may change any file: nothing read before it is trusted after it.
+    def run(self, argv: list[str], cwd: str | None = None, timeout: int = 60, user: str | None = None) -> Any:
+        self.forget()
+        try:
+            return self.inner.run(argv, cwd=cwd, timeout=timeout, user=user)
+        finally:
+            self.forget()
+
+    def write_files(
+        self, dest_dir: str, files: dict[str, bytes], mode: int = 0o644, owner: str | None = None
+    ) -> None:
+        self.forget()
+        try:
+            self.inner.write_files(dest_dir, files, mode=mode, owner=owner)
+        finally:
+            self.forget()
+
+    def remove_tree(self, path: str) -> None:
+        self.forget()
+        try:
+            self.inner.remove_tree(path)
+        finally:
+            self.forget()
+
+
+@contextmanager
+def read_snapshot() -> Iterator[None]:
+    global _ACTIVE
+    outer = _ACTIVE
+    if outer is None:
+        _ACTIVE = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _ACTIVE = None
+
+
+def shared_runner(key: Any, make: Callable[[], Any]) -> Any:
+    if _ACTIVE is None:
+        return make()
+    if key not in _ACTIVE:
+        _ACTIVE[key] = ReadSnapshot(make())
+    return _ACTIVE[key]
