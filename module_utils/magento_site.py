@@ -423,6 +423,10 @@ def setup_version_from_xml(content: bytes) -> str | None:
     return (node.get("setup_version") or None) if node is not None else None
 
 
+# The module trees the preflight reads: the ACL (C4.1) and the REST routes with the ids each needs (C4.3).
+MODULE_TREE_FILES = ("etc/acl.xml", "etc/webapi.xml")
+
+
 class Site:
     """One Magento installation reached through a runner."""
 
@@ -497,10 +501,10 @@ class Site:
         return self._env
 
     def _read_env(self) -> tuple[EnvConfig, str, str | None]:
-        text = self.env_text()  # a missing or unreadable file is named first
         env, why = self.env_via_php()
         if env is not None:
             return env, "php", None
+        text = self.env_text()  # a missing or unreadable file is named before what PHP said
         try:
             return parse_env_php(text), "parser", why
         except PhpExpressionError as exc:
@@ -546,20 +550,19 @@ class Site:
 
     def enabled_module_files(self, rel_in_module: str) -> list[AclFile]:
         enabled = {name for name, on in self.config_modules().items() if on}
-        patterns = [f"vendor/*/*/{rel_in_module}", f"{APP_CODE}/*/*/{rel_in_module}"]
-        found = self.runner.glob(self.root, patterns)
-        roots = {rel: rel[: -len(rel_in_module)] for rel in found}
-        # Every file and its module.xml in one read: a real store has some 250 modules.
-        wanted = [*found, *(r + MODULE_XML for r in roots.values())]
-        contents = self.runner.read_files(self.root, wanted)
-        for rel in wanted:  # what one read missed is read alone (a file found by the glob must be read)
-            if rel not in contents:
-                content = self.runner.read_file(self.path(rel))
-                if content is not None:
-                    contents[rel] = content
+        if isinstance(self.runner, ReadSnapshot) and rel_in_module in MODULE_TREE_FILES:
+            # A run that reads one of these trees reads the other too (the declaration and the plan):
+            # one glob and one read for both.
+            found, contents = self.runner.memo(
+                ("module files", self.root), lambda: self._module_files(MODULE_TREE_FILES)
+            )
+            found = [rel for rel in found if rel.endswith("/" + rel_in_module)]
+        else:
+            found, contents = self._module_files((rel_in_module,))
         files: list[AclFile] = []
         for rel in found:
-            module_xml = contents.get(roots[rel] + MODULE_XML)
+            root = rel[: -len(rel_in_module)]
+            module_xml = contents.get(root + MODULE_XML)
             name = module_name_from_xml(module_xml) if module_xml else None
             if name is None and rel.startswith(APP_CODE + "/"):
                 parts = rel.split("/")
@@ -570,6 +573,21 @@ class Site:
             if content is not None:
                 files.append(AclFile(module=name, path=rel, content=content))
         return files
+
+    def _module_files(self, rels_in_module: tuple[str, ...]) -> tuple[list[str], dict[str, bytes]]:
+        """Every vendor/*/* and app/code/*/* module's files named rels_in_module, with its module.xml."""
+        patterns = [p for rel in rels_in_module for p in (f"vendor/*/*/{rel}", f"{APP_CODE}/*/*/{rel}")]
+        found = self.runner.glob(self.root, patterns)
+        roots = {next(rel[: -len(r)] for r in rels_in_module if rel.endswith("/" + r)) for rel in found}
+        # Every file and its module.xml in one read: a real store has some 250 modules.
+        wanted = [*found, *sorted(r + MODULE_XML for r in roots)]
+        contents = self.runner.read_files(self.root, wanted)
+        for rel in wanted:  # what one read missed is read alone (a file found by the glob must be read)
+            if rel not in contents:
+                content = self.runner.read_file(self.path(rel))
+                if content is not None:
+                    contents[rel] = content
+        return found, contents
 
     def cli(self, args: list[str], timeout: int = 600) -> CommandResult:
         return self.runner.run([*self.cli_command, *args], cwd=self.root, timeout=timeout, user=self.cli_user)

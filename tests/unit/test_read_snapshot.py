@@ -72,10 +72,11 @@ def test_env_php_is_evaluated_once_per_snapshot_by_every_site(tmp_path) -> None:
     inner = CountingRunner()
     snap = ReadSnapshot(inner)
     first, second = Site(snap, str(tmp_path)), Site(snap, str(tmp_path))
-    assert first.env().db_host == second.env().db_host == "db"
-    assert first.env_reader == second.env_reader
-    assert sum(c.startswith("read_file") for c in inner.calls) == 1
-    assert sum(c.startswith("run") for c in inner.calls) <= 1  # the PHP CLI, where there is one
+    assert first.env().db_host == "db"
+    calls = list(inner.calls)
+    assert calls  # PHP ran, or the file was read (no PHP CLI here)
+    assert second.env().db_host == "db" and second.env_reader == first.env_reader
+    assert inner.calls == calls  # the second Site asked the site nothing
 
 
 def test_the_site_report_runs_inside_one_snapshot(monkeypatch) -> None:
