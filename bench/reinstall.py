@@ -130,7 +130,37 @@ def converged(inventory: Path, profile: bool) -> float:
         print(f"   run {i}: {seconds:.1f} s")
     median = statistics.median(times)
     print(f"   median {median:.1f} s")
+    floor_debug, floor_ping = ansible_floor(inventory)
+    print(
+        f"   Ansible's own floor here (median of 3): a playbook of one debug task {floor_debug:.1f} s, "
+        f"of one ansible.builtin.ping task {floor_ping:.1f} s; the converged run is "
+        f"{median - floor_debug:.1f} s above the first"
+    )
     return median
+
+
+def ansible_floor(inventory: Path) -> tuple[float, float]:
+    """What any ansible-playbook run costs on this machine and inventory: startup, one task without a
+    module, one module task that does nothing. A converged run cannot be faster than these."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, task in (
+            ("debug", {"ansible.builtin.debug": {"msg": "floor"}}),
+            ("ping", {"ansible.builtin.ping": {}}),
+        ):
+            book = Path(tmp) / f"{name}.yml"
+            book.write_text(
+                json.dumps([{"hosts": "magento_sites[0]", "gather_facts": False, "tasks": [task]}])
+            )
+            times = []
+            for _ in range(3):
+                env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
+                seconds, proc = run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(book)], env)
+                if proc.returncode != 0:
+                    sys.exit(f"the {name} floor playbook failed: {proc.stdout[-2000:]}{proc.stderr[-1000:]}")
+                times.append(seconds)
+            results.append(statistics.median(times))
+    return results[0], results[1]
 
 
 def fleet_inventory(n: int, realistic: bool) -> Path:
