@@ -292,7 +292,10 @@ handshake_check:
           are converged.
         - C(failed) and C(msg) instead when that check failed (for example a consumer that setup:upgrade
           recreates); nothing is raised.
-    returned: when O(check_handshake) is given and O(integration) exists
+    returned: >-
+        when O(check_handshake) is given and O(integration) exists, unless the activation is C(admin)
+        and Magento_TwoFactorAuth is enabled (that run cannot activate; the probe would write an
+        oauth_nonce row)
     type: dict
 cli_helper_current:
     description:
@@ -300,6 +303,14 @@ cli_helper_current:
           O(prove.cli_helper_src); the role installs it and reruns setup:upgrade only when false.
     returned: when the activation resolves to C(cli) and O(prove.cli_helper_src) is given
     type: bool
+timings:
+    description:
+        - Seconds each step of this read took (env_php, declare, db_http, admin_login, integrations, plan,
+          cli_helper, handshake_check; only the steps that ran) and C(total). Each site file is read once
+          per module run, by the first step that needs it.
+    returned: always
+    type: dict
+    sample: {env_php: 0.21, declare: 0.2, db_http: 0.06, plan: 0.06, handshake_check: 0.08, total: 0.71}
 integration:
     description:
         - The report of O(integration).

@@ -179,3 +179,47 @@ def test_a_grid_not_understood_fails_the_preflight_not_the_activation(monkeypatc
         replay.close()
     assert out["checks"]["admin_login"]["ok"] is False
     assert "not understood" in out["checks"]["admin_login"]["detail"] and out["ok"] is False
+
+
+# -- the handshake check: answered in the same run, never when the run is bound to stop -----------------
+
+
+class _Db:
+    host, port = "127.0.0.1", 1
+
+    def __enter__(self) -> _Db:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("activation", "modules", "checked"),
+    [
+        ("cli", {"Magento_TwoFactorAuth": True}, True),
+        ("admin", {}, True),
+        # The role stops on 2FA before any change: the check's signed probe would write an oauth_nonce row.
+        ("admin", {"Magento_TwoFactorAuth": True}, False),
+    ],
+)
+def test_the_handshake_check_runs_unless_admin_activation_meets_two_factor_auth(
+    monkeypatch, activation, modules, checked
+) -> None:
+    calls: list[str | None] = []
+    monkeypatch.setattr(doctor, "site_from_params", lambda params: EnvOnlySite(modules))
+    monkeypatch.setattr(doctor, "database_for", lambda env, params: _Db())
+    monkeypatch.setattr(doctor.mi, "expiration_period", lambda db: 300)
+    monkeypatch.setattr(doctor.mi, "bearer_enabled", lambda db: False)
+    monkeypatch.setattr(doctor.mi, "list_integrations", lambda db: ["Acme Sync"])
+    monkeypatch.setattr(doctor, "integration_report", lambda db, i, period: {"name": i, "problems": []})
+    monkeypatch.setattr(
+        doctor, "_handshake_check", lambda params, name, options: calls.append(name) or {"reason": None}
+    )
+    params = SiteParams(runner="local", admin_username="admin", admin_password="pw", http_timeout=5)
+    out = doctor.collect(
+        params, "Acme Sync", "never", check_mode=True, activation=activation, check_handshake={}
+    )
+    assert calls == (["Acme Sync"] if checked else [])
+    assert ("handshake_check" in out) is checked
+    assert "handshake_check" in out["timings"] or not checked
