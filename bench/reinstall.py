@@ -1,7 +1,7 @@
 """reintegrate against a hand-written script, side by side on one stack, plus the fleet and purge goals.
 
     .venv/bin/python bench/reinstall.py [--pairs 3] [--fast] [--codebase DIR] [--skip-fleet] [--skip-purge]
-                                        [--keep] [--profile]
+                                        [--keep] [--profile] [--only-fleet]
 
 Default: a fresh realistic twin stack of its own (bench-*, 127.0.0.1:18083, DB 13309; setup:upgrade and
 cold Admin pages as slow as a real 2.4.7 store, C8.4). --codebase DIR: the real Magento tree DIR through
@@ -13,7 +13,8 @@ the codebase flavor (stack reintegrate-real, playbooks/inventories/codebase; `ma
 3. 1, 5 and 10 twin sites at forks 10 (forced run of every site): the ratio 10-site / 1-site.
 4. the scoped purge of one integration in an oauth_token table of 1,000,000 rows over 1,000 consumers:
    seconds, the query plan, and a checksum of every other row before and after.
-Ends with the four goals and whether each is met. --profile adds Ansible's per-task times.
+Ends with the four goals and whether each is met. --profile adds Ansible's per-task times; --only-fleet
+runs goal 3 alone.
 """
 
 from __future__ import annotations
@@ -214,9 +215,11 @@ def fleet(realistic: bool, keep: bool) -> float:
     times: dict[int, float] = {}
     inventory = fleet_inventory(10, realistic)
     try:
-        # Ten stores installing at once on two cores take longer than one store's 180 s default.
-        seconds, _ = playbook(inventory, "up.yml", "-f", "10", "-e", "magento_stack_health_timeout=900")
-        print(f"   10 twin stacks up in {seconds:.0f} s")
+        # Two stores install at a time: ten realistic installs at once on two cores outlast the image's
+        # HEALTHCHECK start period (60 s), and a container it marks unhealthy fails up.yml. The goal times
+        # the forced runs at forks 10, not the stacks' start.
+        seconds, _ = playbook(inventory, "up.yml", "-f", "2", "-e", "magento_stack_health_timeout=900")
+        print(f"   10 twin stacks up in {seconds:.0f} s (two at a time)")
         playbook(inventory, "reinstall_integration.yml", "-f", "10")
         for n in (1, 5, 10):
             limit = ",".join(f"fleetbench{i}" for i in range(1, n + 1))
@@ -359,12 +362,18 @@ def main() -> None:
     ap.add_argument("--codebase", metavar="DIR", help="a real Magento tree through the codebase flavor")
     ap.add_argument("--skip-fleet", action="store_true")
     ap.add_argument("--skip-purge", action="store_true")
+    ap.add_argument("--only-fleet", action="store_true", help="the fleet goal alone (no bench stack)")
     ap.add_argument("--keep", action="store_true", help="leave the bench stacks running")
     ap.add_argument("--profile", action="store_true", help="print Ansible's per-task times")
     args = ap.parse_args()
     realistic = not args.fast
     site = site_for(bool(args.codebase))
     results: dict[str, float | None] = dict.fromkeys(GOALS)
+    if args.only_fleet:
+        print(f"bench/reinstall.py: twin fleet only, {'realistic (C8.4)' if realistic else 'fast'} timings")
+        results["fleet_ratio"] = fleet(realistic, args.keep)
+        print_goals(results)
+        return
     if args.codebase:
         os.environ["MAGENTO_CODEBASE"] = args.codebase
         inventory = CODEBASE_INVENTORY
@@ -394,6 +403,10 @@ def main() -> None:
     finally:
         if not args.keep and not args.codebase:
             playbook(inventory, "down.yml", "-e", "magento_stack_purge=true")
+    print_goals(results)
+
+
+def print_goals(results: dict[str, float | None]) -> None:
     print("\ngoals")
     labels = {
         "forced_ratio": ("forced reinstall / hand-written script", "{:.2f}", "<="),
