@@ -153,14 +153,10 @@ def _admin_check(params: SiteParams, front_name: str | None) -> dict[str, Any]:
     return {"ok": True, "two_factor_auth": False, "grid": True, "detail": None}
 
 
-def collect(params: SiteParams, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The site's report (the module's result). A read-only run: each site file is read once (one
-    snapshot shared by the declaration, the plan, the helper check and the handshake check)."""
-    with read_snapshot():
-        return _collect(params, *args, **kwargs)
-
-
-def _collect(
+# A read-only run: each site file is read once, in one snapshot shared by the declaration, the plan, the
+# helper check and the handshake check.
+@read_snapshot()
+def collect(
     params: SiteParams,
     integration: str | None = None,
     fail_on: str = "connection",

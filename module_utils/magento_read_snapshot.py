@@ -2,6 +2,7 @@
 
 Public API (stable):
     with read_snapshot(): ...        runners made inside (runner_from_params) are shared and read-through
+    @read_snapshot()                 the same for every call of a function
     shared_runner(key, make) -> Runner   make() outside a snapshot; inside, one ReadSnapshot per key
     class ReadSnapshot(runner)           read_file, read_files, glob, file_hashes, exists remembered;
                                          run, write_files, remove_tree forget everything, then delegate
@@ -56,28 +57,23 @@ class ReadSnapshot:
         return self.memo(("exists", path), lambda: self.inner.exists(path))
 
     # A command or a write may change any file: nothing read before it is trusted after it.
-    def run(self, argv: list[str], cwd: str | None = None, timeout: int = 60, user: str | None = None) -> Any:
+    def _changing(self, call: Callable[[], T]) -> T:
         self.forget()
         try:
-            return self.inner.run(argv, cwd=cwd, timeout=timeout, user=user)
+            return call()
         finally:
             self.forget()
+
+    def run(self, argv: list[str], cwd: str | None = None, timeout: int = 60, user: str | None = None) -> Any:
+        return self._changing(lambda: self.inner.run(argv, cwd=cwd, timeout=timeout, user=user))
 
     def write_files(
         self, dest_dir: str, files: dict[str, bytes], mode: int = 0o644, owner: str | None = None
     ) -> None:
-        self.forget()
-        try:
-            self.inner.write_files(dest_dir, files, mode=mode, owner=owner)
-        finally:
-            self.forget()
+        self._changing(lambda: self.inner.write_files(dest_dir, files, mode=mode, owner=owner))
 
     def remove_tree(self, path: str) -> None:
-        self.forget()
-        try:
-            self.inner.remove_tree(path)
-        finally:
-            self.forget()
+        self._changing(lambda: self.inner.remove_tree(path))
 
 
 @contextmanager

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from ansible.module_utils import magento_doctor as doctor
-from ansible.module_utils.magento_common import SiteParams
+from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_read_snapshot import ReadSnapshot, read_snapshot
 from ansible.module_utils.magento_site import LocalRunner, Site, runner_from_params
 
@@ -82,11 +83,13 @@ def test_env_php_is_evaluated_once_per_snapshot_by_every_site(tmp_path) -> None:
 def test_the_site_report_runs_inside_one_snapshot(monkeypatch) -> None:
     seen: list[object] = []
 
-    def fake_collect(params, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def site_from_params(params: SiteParams) -> Site:
         seen.append(runner_from_params(params))
         seen.append(runner_from_params(params))
-        return {}
+        raise ModuleFailure("stop here")
 
-    monkeypatch.setattr(doctor, "_collect", fake_collect)
-    doctor.collect(SiteParams(runner="local"))
+    monkeypatch.setattr(doctor, "site_from_params", site_from_params)
+    with pytest.raises(ModuleFailure):
+        doctor.collect(SiteParams(runner="local"))
     assert isinstance(seen[0], ReadSnapshot) and seen[0] is seen[1]
+    assert not isinstance(runner_from_params(SiteParams(runner="local")), ReadSnapshot)  # ended with the call
