@@ -11,6 +11,8 @@ adapted there, never in the source tree:
                                  the doc fragment and M()/EXAMPLES names become FQCNs
     plugins/module_utils/        from module_utils/, imports rewritten the same way
     plugins/doc_fragments/       as they are
+    plugins/action/<m>.py        a copy of plugins/action/in_process.py for every module (the checkout's are
+                                 symlinks to it): a module runs in Ansible's worker on a local host
     roles/                       every module call and module_defaults key as an FQCN (module_defaults
                                  ignores the collections keyword); the project folder defaults to the folder
                                  ansible-playbook runs in (a checkout's is the playbooks folder's parent)
@@ -175,6 +177,17 @@ def stage(stage_root: pathlib.Path) -> pathlib.Path:
     for src in sorted((ROOT / "plugins" / "doc_fragments").glob("*.py")):
         text = re.sub(rf"\bM\(({names})\)", rf"M({FQ}.\1)", src.read_text(encoding="utf-8"))
         (coll / "plugins" / "doc_fragments" / src.name).write_text(text, encoding="utf-8")
+
+    (coll / "plugins" / "action").mkdir()
+    in_process = ROOT / "plugins" / "action" / "in_process.py"
+    for name in modules():
+        link = ROOT / "plugins" / "action" / f"{name}.py"
+        if not (link.is_symlink() and link.resolve() == in_process.resolve()):
+            raise BuildError(
+                f"plugins/action/{name}.py is not a symlink to in_process.py: run "
+                f"`ln -s in_process.py plugins/action/{name}.py` (so {name} runs in the worker when local)"
+            )
+        shutil.copyfile(in_process, coll / "plugins" / "action" / f"{name}.py")
 
     shutil.copytree(ROOT / "roles", coll / "roles", ignore=ignore, symlinks=False)
     for path in sorted((coll / "roles").glob("*/tasks/*.yml")):
