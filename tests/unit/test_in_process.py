@@ -113,7 +113,8 @@ def test_check_mode_reaches_the_module(tmp_path: Path) -> None:
     password.write_text(secrets.token_hex(8) + "\n")
     src = tmp_path / "c.json"
     keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-    src.write_text(json.dumps({"base_url": "http://127.0.0.1:9/", **{k: secrets.token_hex(16) for k in keys}}))
+    fields = {k: secrets.token_hex(16) for k in keys}
+    src.write_text(json.dumps({"base_url": "http://127.0.0.1:9/", **fields}))
     task = {
         "name": "Deliver in check mode",
         "magento_credentials_target": {
