@@ -19,8 +19,8 @@ import contextlib
 import io
 import json
 import os
-import runpy
 import sys
+import types
 from typing import Any
 
 from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -96,7 +96,7 @@ class ActionModule(ActionBase):
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
                 try:
-                    runpy.run_path(module_path, run_name="__main__")
+                    _run_as_main(module_path)
                     raise RuntimeError(
                         f"{module_path} ended without a result (it must exit through AnsibleModule)"
                     )
@@ -113,3 +113,19 @@ class ActionModule(ActionBase):
             if stream in data and f"{stream}_lines" not in data:
                 data[f"{stream}_lines"] = (data[stream] or "").splitlines()
         return data
+
+
+def _run_as_main(path: str) -> None:
+    """Execute the module file as the script __main__, as AnsiballZ does (runpy.run_path cannot: the
+    collection loader's path hook claims every path and runpy then looks for a __main__ inside it)."""
+    with open(path, "rb") as source:
+        code = compile(source.read(), path, "exec")
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)  # noqa: S102 - the module file Ansible itself would run
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
