@@ -26,6 +26,7 @@ from typing import Any
 from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.plugins.loader import module_utils_loader
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
@@ -37,21 +38,15 @@ display = Display()
 PROFILE = "legacy"
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-    _supports_async = True
+class ActionModule(NormalAction):
+    """Ansible's normal module action, unless the module can run here (_in_process_path)."""
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
         task_vars = task_vars or {}
         module_path = self._in_process_path(task_vars)
         if module_path is None:
-            wrap_async = self._task.async_val and not self._connection.has_native_async
-            result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-            if not wrap_async:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
-            return result
+            return super().run(tmp, task_vars)
+        result = ActionBase.run(self, tmp, task_vars)
         display.vvv(f"Running {module_path} in the worker process (reintegrate in_process)")
         return merge_hash(result, self._run_here(module_path, task_vars))
 
