@@ -194,6 +194,11 @@ def collect(
     env = None
     try:
         site = site_from_params(params)
+        # Every file this run reads, in one round trip while PHP reads env.php.
+        site.prefetch(
+            ([declare["module"]] if declare is not None else [])
+            + ([HELPER_MODULE] if plan is not None and plan.cli_helper_src else [])
+        )
         env = site.env()
         # read_with php: PHP itself read it (exact); parser: no PHP CLI where the module runs (note says why).
         checks["env_php"] = {"ok": True, "read_with": site.env_reader}

@@ -17,6 +17,8 @@ Public API (stable):
         env_reader: "php" or "parser" (how env() read env.php), env_reader_note: why not php
         module_dir(V_M) -> str;  acl_xml_files() / webapi_xml_files() -> list[AclFile(module, path, content)]
         cli(args, timeout=600) -> CommandResult;  owner() -> "uid:gid" of the Magento root
+        prefetch(module_dirs)  in a read snapshot over Docker: env.php, config.php, the ACL and REST trees
+                               and module_dirs read in one round trip, in the background
     site_from_params(SiteParams) -> Site
 Paths given to a runner are absolute on the site. Errors are ModuleFailure naming cause and fix.
 """
@@ -42,6 +44,7 @@ from ansible.module_utils.magento_contract import (
     APP_CODE,
     CONFIG_PHP,
     ENV_PHP,
+    MODULE_NAME_PATTERN,
     MODULE_XML,
 )
 from ansible.module_utils.magento_env_php import (
@@ -130,6 +133,22 @@ def _glob_script(patterns: list[str]) -> str:
     return "for f in " + " ".join(patterns) + '; do [ -e "$f" ] && printf "%s\\n" "$f"; done; true'
 
 
+def _bundle_script(module_rels: tuple[str, ...]) -> str:
+    """sh -c script: $1 the root, then paths; each module's module_rels file found is listed on stderr and,
+    with its module.xml, added to the paths; all of them leave as one tar on stdout."""
+    loops = []
+    for rel in module_rels:
+        if any(c in rel for c in "'\"`$;&|*?[\n"):
+            raise ValueError(f"unsafe module file {rel!r}")
+        loops.append(
+            f"for f in vendor/*/*/{rel} {APP_CODE}/*/*/{rel}; do "
+            f'[ -e "$f" ] || continue; printf "%s\\n" "$f" >&2; '
+            f'set -- "$@" "$f" "${{f%/{rel}}}/{MODULE_XML}"; done'
+        )
+    tar = 'exec tar -cf - --ignore-failed-read -- "$@" 2>/dev/null'
+    return 'cd "$1" || exit 3; shift; ' + "; ".join(loops) + "; " + tar
+
+
 class DockerRunner:
     """Runs in a container through the Docker SDK from the control node."""
 
@@ -206,6 +225,21 @@ class DockerRunner:
         data = api.exec_start(exec_id)
         wanted = set(rels)
         return {name: content for name, content in _tar_members(data or b"").items() if name in wanted}
+
+    def read_bundle(
+        self, root: str, paths: list[str], module_rels: tuple[str, ...]
+    ) -> tuple[dict[str, bytes], list[str]]:
+        """paths (files or folders under root) and every module's module_rels files with their module.xml,
+        in one exec: (regular file → content, the module_rels files found, sorted as glob() sorts them)."""
+        cmd = ["sh", "-c", _bundle_script(module_rels), "sh", root, *paths]
+        api = self.client.api
+        exec_id = api.exec_create(self.container.id, cmd, stdout=True, stderr=True)
+        stdout, stderr = api.exec_start(exec_id, demux=True)
+        rc = api.exec_inspect(exec_id).get("ExitCode")
+        if rc != 0:
+            raise ModuleFailure(f"the bundled read of {root} in {self.name!r} ended with rc {rc}")
+        found = sorted({line for line in (stderr or b"").decode("utf-8", "replace").splitlines() if line})
+        return _tar_members(stdout or b""), found
 
     def _archive(self, path: str) -> bytes | None:
         try:
@@ -471,8 +505,10 @@ class Site:
         """env.php as PHP itself reads it (PHP_ENV_JSON run in the Magento root through the runner), or
         (None, why not) when no PHP CLI runs there or it could not read the file."""
         argv = [self.php_binary(), "-d", "display_errors=stderr", "-d", "log_errors=0", "-r", PHP_ENV_JSON]
+        # It only reads: in a snapshot it keeps what was read and runs beside a prefetch.
+        run = getattr(self.runner, "run_read_only", self.runner.run)
         try:
-            res = self.runner.run(argv, cwd=self.root, timeout=60)
+            res = run(argv, cwd=self.root, timeout=60)
         except ModuleFailure as exc:  # LocalRunner: no such program; either runner: a timeout
             return None, f"no PHP CLI runs where the module runs ({exc.message.split(';')[0]})"
         if res.rc in (126, 127):
@@ -494,7 +530,7 @@ class Site:
             if isinstance(self.runner, ReadSnapshot):
                 # Once per snapshot: every Site of the run shares the answer (and the PHP run, a command,
                 # would otherwise make the snapshot forget what it read).
-                read = self.runner.memo(("env", self.root, self.php_binary()), self._read_env)
+                read = self.runner.memo(("env", self.root, self.php_binary()), self._read_env, settle=False)
             else:
                 read = self._read_env()
             self._env, self.env_reader, self.env_reader_note = read
@@ -518,6 +554,36 @@ class Site:
             raise ModuleFailure(
                 f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax ({why})"
             ) from None
+
+    def prefetch(self, modules: list[str]) -> None:
+        """The reads a read-only run makes (env.php as text, config.php, the ACL and REST trees, the files of
+        modules' app/code folders) in one round trip, in the background; through Docker each alone is a
+        70-150 ms round trip. Only in a read snapshot, and only where the runner bundles reads (Docker)."""
+        if not isinstance(self.runner, ReadSnapshot) or not hasattr(self.runner.inner, "read_bundle"):
+            return
+        snap, inner, root = self.runner, self.runner.inner, self.root
+        files = [ENV_PHP, CONFIG_PHP]
+        folders = [
+            posixpath.relpath(self.module_dir(m), root) for m in modules if MODULE_NAME_PATTERN.match(m)
+        ]
+
+        def fetch() -> dict[object, object]:
+            contents, found = inner.read_bundle(root, [*files, *folders], MODULE_TREE_FILES)
+            answers: dict[object, object] = {
+                snap.file_key(self.path(rel)): contents.get(rel) for rel in files
+            }
+            for rel in folders:
+                prefix = rel + "/"
+                answers[snap.hashes_key(self.path(rel))] = {
+                    name[len(prefix) :]: hashlib.sha256(content).hexdigest()
+                    for name, content in contents.items()
+                    if name.startswith(prefix)
+                }
+            if all(rel in contents for rel in found):  # else the trees are read as without a prefetch
+                answers[("module files", root)] = (found, contents)
+            return answers
+
+        snap.prefetch(fetch)
 
     def config_modules(self) -> dict[str, bool]:
         data = self.runner.read_file(self.path(CONFIG_PHP))

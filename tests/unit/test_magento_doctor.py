@@ -121,6 +121,9 @@ class EnvOnlySite:
     def config_modules(self) -> dict[str, bool]:
         return dict(self.modules)
 
+    def prefetch(self, modules: list[str]) -> None:
+        """Nothing to bundle: env() and config_modules() above answer without a runner."""
+
 
 def _collect(monkeypatch, replay: ReplayAdmin, activation: str, modules: dict[str, bool]) -> dict:
     monkeypatch.setattr(doctor, "site_from_params", lambda params: EnvOnlySite(modules))

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from ansible.module_utils import magento_doctor as doctor
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_read_snapshot import ReadSnapshot, read_snapshot
-from ansible.module_utils.magento_site import LocalRunner, Site, runner_from_params
+from ansible.module_utils.magento_site import (
+    LocalRunner,
+    Site,
+    _bundle_script,
+    _tar_members,
+    runner_from_params,
+)
 
 
 class CountingRunner(LocalRunner):
@@ -93,3 +101,94 @@ def test_the_site_report_runs_inside_one_snapshot(monkeypatch) -> None:
         doctor.collect(SiteParams(runner="local"))
     assert isinstance(seen[0], ReadSnapshot) and seen[0] is seen[1]
     assert not isinstance(runner_from_params(SiteParams(runner="local")), ReadSnapshot)  # ended with the call
+
+
+# -- the prefetch: the reads of a read-only run in one round trip (Docker), answered as the runner would --
+
+
+def _store(tmp_path):
+    """A Magento root with env.php, config.php, a vendor module with an ACL and one app/code module."""
+    for rel, text in {
+        "app/etc/env.php": "<?php return ['backend' => ['frontName' => 'admin']];",
+        "app/etc/config.php": "<?php return ['modules' => ['Magento_Backend' => 1, 'Acme_Sync' => 1]];",
+        "vendor/magento/module-backend/etc/acl.xml": "<config><acl/></config>",
+        "vendor/magento/module-backend/etc/module.xml": '<config><module name="Magento_Backend"/></config>',
+        "vendor/magento/module-store/etc/module.xml": '<config><module name="Magento_Store"/></config>',
+        "app/code/Acme/Sync/etc/module.xml": '<config><module name="Acme_Sync"/></config>',
+        "app/code/Acme/Sync/etc/webapi.xml": "<routes/>",
+        "app/code/Acme/Sync/registration.php": "<?php",
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+class BundlingRunner(CountingRunner):
+    """Bundles as DockerRunner.read_bundle does, with the same script, run by the local sh."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def read_bundle(self, root, paths, module_rels):  # type: ignore[no-untyped-def]
+        self.calls.append("read_bundle")
+        if self.fail:
+            raise ModuleFailure("the engine went away")
+        proc = subprocess.run(
+            ["sh", "-c", _bundle_script(module_rels), "sh", root, *paths], capture_output=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        found = sorted({line for line in proc.stderr.decode().splitlines() if line})
+        return _tar_members(proc.stdout), found
+
+
+def _reads(site: Site) -> tuple:
+    return (
+        site.env_text(),
+        site.config_modules(),
+        [(f.module, f.path, f.content) for f in site.acl_xml_files() + site.webapi_xml_files()],
+        site.runner.file_hashes(site.module_dir("Acme_Sync")),
+        site.runner.file_hashes(site.module_dir("Acme_Missing")),
+    )
+
+
+def test_a_prefetch_answers_every_read_as_the_runner_itself_does_in_one_round_trip(tmp_path) -> None:
+    root = str(_store(tmp_path))
+    plain = _reads(Site(ReadSnapshot(CountingRunner()), root))
+    inner = BundlingRunner()
+    site = Site(ReadSnapshot(inner), root)
+    site.prefetch(["Acme_Sync", "Acme_Missing", "../../etc_x"])  # a name that is no module is not read
+    assert _reads(site) == plain
+    assert plain[2] and plain[3]  # the store above has an ACL file, a REST file and module files
+    assert inner.calls == ["read_bundle"]
+
+
+def test_a_failed_prefetch_leaves_each_read_to_the_runner(tmp_path) -> None:
+    root = str(_store(tmp_path))
+    plain = _reads(Site(ReadSnapshot(CountingRunner()), root))
+    inner = BundlingRunner(fail=True)
+    site = Site(ReadSnapshot(inner), root)
+    site.prefetch(["Acme_Sync"])
+    assert _reads(site) == plain
+    assert inner.calls[0] == "read_bundle" and len(inner.calls) > 1
+
+
+def test_a_read_only_command_keeps_what_was_read_and_a_command_forgets_it(tmp_path) -> None:
+    root = str(_store(tmp_path))
+    inner = BundlingRunner()
+    snap = ReadSnapshot(inner)
+    site = Site(snap, root)
+    site.prefetch([])
+    snap.run_read_only(["true"])
+    site.env_text()
+    assert inner.calls == ["read_bundle", "run true"]
+    (tmp_path / "app/etc/env.php").write_text("<?php return [];")
+    snap.run(["true"])
+    assert site.env_text() == "<?php return [];"
+
+
+def test_no_prefetch_where_the_runner_reads_locally(tmp_path) -> None:
+    inner = CountingRunner()  # LocalRunner: each read is a file read, nothing to bundle
+    Site(ReadSnapshot(inner), str(_store(tmp_path))).prefetch(["Acme_Sync"])
+    Site(inner, str(tmp_path)).prefetch(["Acme_Sync"])  # outside a snapshot: nothing kept, nothing read
+    assert inner.calls == []
