@@ -58,7 +58,9 @@ options:
               least 30 s (C6.5); the listener can bind where O(prove.endpoint_url) points; the GET route of
               O(prove.probe_path) exists and every ACL id it needs is among those O(prove.resources) grants
               (C4.3); with activation C(cli) in production mode, C(integration:activate) is listed and the
-              helper module is not new or changed (setup:upgrade compiles nothing there).
+              helper module is not new or changed (setup:upgrade compiles nothing there); activation
+              C(admin) is not asked for where C(Magento_TwoFactorAuth) is enabled (it blocks an automated
+              Admin login, C5.2).
         type: dict
         suboptions:
             endpoint_url:

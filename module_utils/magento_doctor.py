@@ -275,6 +275,13 @@ def collect(
             "outside the sandbox inventory): set magento_integration_admin_password (from a vault), or use "
             "activation cli. Nothing was changed."
         )
+    if plan is not None and planned == "admin" and two_factor:
+        raise ModuleFailure(
+            f"{TWO_FACTOR_MODULE} is enabled in app/etc/config.php: two-factor auth blocks an automated "
+            "Admin login (C5.2), so activation admin cannot work. Use activation cli or auto "
+            "(magento_integration_activation: cli), which installs the helper module "
+            "Reintegrate_CliActivation and runs bin/magento integration:activate. Nothing was changed."
+        )
     if planned != "admin" and env is not None:
         # Each login is recorded, ends the user's other sessions and counts toward the CAPTCHA (C5.2).
         checks["admin_login"] = {

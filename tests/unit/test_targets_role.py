@@ -27,6 +27,7 @@ PLAY = """---
       ansible.builtin.include_role:
         name: magento_integration
         tasks_from: targets_preflight.yml
+        public: true  # the sorting is the role's vars (vars/main.yml): shown by the task below
     - name: Show how the targets were sorted
       ansible.builtin.debug:
         msg: >-
