@@ -271,11 +271,12 @@ def argument_spec() -> dict:
     return spec
 
 
-def release(module: AnsibleModule) -> None:
+def release(module: AnsibleModule, db: object = None) -> None:
+    """Release the run lock, on the handshake's own DB connection when it opened one."""
     lock = module.params["release_run_lock"]
     if lock and not module.check_mode:
         try:
-            let_go(site_params(module.params), lock)
+            let_go(site_params(module.params), lock, db)
         except ModuleFailure as exc:
             module.warn(f"the run lock was not released ({exc.message}); it ends with its lease")
 
@@ -291,12 +292,11 @@ def main() -> None:
             handshake_options(module.params),
             check_mode=module.check_mode,
             want_diff=module._diff,
+            when_done=lambda db: release(module, db),
         )
     except ModuleFailure as exc:
-        release(module)
         fail_from(module, exc, changed=False, integration=module.params["integration"])
         return
-    release(module)
     exit_from(module, result)
 
 

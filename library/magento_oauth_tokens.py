@@ -133,6 +133,7 @@ from ansible.module_utils.magento_common import (
     site_argument_spec,
     site_params,
 )
+from ansible.module_utils.magento_read_snapshot import read_snapshot
 from ansible.module_utils.magento_requirements import require_libraries
 from ansible.module_utils.magento_run_lock import RUN_LOCK_OPTION, hold
 
@@ -163,16 +164,19 @@ def main() -> None:
     lock = None
     try:
         if p["state"] == "absent":
-            lock = hold(site_params(p), p["run_lock"]) if p["run_lock"] and not module.check_mode else None
-            result = remove_oauth_rows(
-                site_params(p),
-                p["integration"],
-                p["scope"],
-                p["i_know_this_deletes_every_token"],
-                p["backup_dir"],
-                module.check_mode,
-                p["backup_keep"],
-            )
+            # The lock and the purge read env.php once: nothing runs on the site between them.
+            with read_snapshot():
+                take_lock = p["run_lock"] and not module.check_mode
+                lock = hold(site_params(p), p["run_lock"]) if take_lock else None
+                result = remove_oauth_rows(
+                    site_params(p),
+                    p["integration"],
+                    p["scope"],
+                    p["i_know_this_deletes_every_token"],
+                    p["backup_dir"],
+                    module.check_mode,
+                    p["backup_keep"],
+                )
             if lock:
                 result["run_lock"] = lock
         else:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -781,8 +782,15 @@ HELPER_MESSAGE_TAIL = (
 
 
 def run_handshake(
-    site_params: SiteParams, options: HandshakeOptions, *, check_mode: bool = False, want_diff: bool = False
+    site_params: SiteParams,
+    options: HandshakeOptions,
+    *,
+    check_mode: bool = False,
+    want_diff: bool = False,
+    when_done: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
+    """when_done(db) runs last, success or failure, with the run's connection to the site's database
+    (None when it failed before opening one): the module releases the run lock on it."""
     run = _Handshake(site_params, options, check_mode, want_diff)
     try:
         return run.run()
@@ -791,5 +799,9 @@ def run_handshake(
         raise
     finally:
         db = getattr(run, "db", None)
-        if db is not None:
-            db.close()
+        try:
+            if when_done is not None:
+                when_done(db)
+        finally:
+            if db is not None:
+                db.close()

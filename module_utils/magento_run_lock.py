@@ -264,10 +264,17 @@ def hold(params: Any, opts: dict[str, Any]) -> dict[str, Any]:
         return acquire(db, kwargs, name, opts["state_file"], opts["run_id"], opts["wait"], opts["lease"])
 
 
-def let_go(params: Any, opts: dict[str, Any]) -> dict[str, Any]:
-    """Release the lock of a run_lock / release_run_lock option (nothing when this run holds none)."""
+def let_go(params: Any, opts: dict[str, Any], db: Any = None) -> dict[str, Any]:
+    """Release the lock of a run_lock / release_run_lock option (nothing when this run holds none), on db
+    when the caller has a connection to the site's database open (else on one of its own)."""
     if not os.path.exists(opts["state_file"]):
         return {"changed": False, "held": False}
-    _env, db = _site_db(params)
-    with db:
-        return release(db, opts["state_file"], opts.get("run_id"))
+    if db is not None:
+        try:
+            return release(db, opts["state_file"], opts.get("run_id"))
+        except Exception:  # the caller's connection broke: release on one of its own
+            if not os.path.exists(opts["state_file"]):
+                return {"changed": False, "held": False}
+    _env, own = _site_db(params)
+    with own:
+        return release(own, opts["state_file"], opts.get("run_id"))

@@ -13,6 +13,8 @@ adapted there, never in the source tree:
     plugins/doc_fragments/       as they are
     plugins/action/<m>.py        a copy of plugins/action/in_process.py for every module (the checkout's are
                                  symlinks to it): a module runs in Ansible's worker on a local host
+    plugins/callback/            as they are (preload: the modules' libraries imported before the fork;
+                                 a collection's callback is on once callbacks_enabled names it)
     roles/                       every module call and module_defaults key as an FQCN (module_defaults
                                  ignores the collections keyword); the project folder defaults to the folder
                                  ansible-playbook runs in (a checkout's is the playbooks folder's parent)
@@ -188,6 +190,7 @@ def stage(stage_root: pathlib.Path) -> pathlib.Path:
                 f"`ln -s in_process.py plugins/action/{name}.py` (so {name} runs in the worker when local)"
             )
         shutil.copyfile(in_process, coll / "plugins" / "action" / f"{name}.py")
+    shutil.copytree(ROOT / "plugins" / "callback", coll / "plugins" / "callback", ignore=ignore)
 
     shutil.copytree(ROOT / "roles", coll / "roles", ignore=ignore, symlinks=False)
     for path in sorted((coll / "roles").glob("*/tasks/*.yml")):

@@ -162,3 +162,28 @@ def test_in_transaction_is_true_only_inside_the_block() -> None:
     with db.transaction():
         assert db.in_transaction
     assert not db.in_transaction
+
+
+def test_preferred_tls_context_checks_what_pymysqls_checks_without_loading_the_ca_bundle() -> None:
+    """No TLS option: pymysql's PREFERRED mode (TLS when the server offers it, no certificate check),
+    with one context per process that holds no CA (pymysql loaded the bundle for every connection)."""
+    import ssl
+
+    from ansible.module_utils.magento_db import Connection, preferred_tls_context
+
+    ours = Connection(user="u", defer_connect=True).ctx
+    theirs = pymysql.connections.Connection(user="u", defer_connect=True).ctx
+    assert ours is preferred_tls_context() is Connection(user="v", defer_connect=True).ctx
+    assert (ours.verify_mode, ours.check_hostname) == (theirs.verify_mode, theirs.check_hostname)
+    assert ours.verify_mode == ssl.CERT_NONE
+    assert ours.minimum_version == theirs.minimum_version
+    assert ours.options & (ssl.OP_NO_SSLv2 | ssl.OP_NO_SSLv3) == ssl.OP_NO_SSLv2 | ssl.OP_NO_SSLv3
+    assert ours.cert_store_stats()["x509_ca"] == 0
+
+
+def test_tls_options_keep_pymysqls_own_context() -> None:
+    from ansible.module_utils.magento_db import Connection, preferred_tls_context
+
+    conn = Connection(user="u", defer_connect=True, ssl={"verify_mode": "required", "check_hostname": False})
+    assert conn.ctx is not preferred_tls_context()
+    assert conn.ctx.verify_mode == __import__("ssl").CERT_REQUIRED
