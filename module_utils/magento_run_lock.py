@@ -35,12 +35,26 @@ SLEEP_CHUNK = 2
 
 # Run by `python -c`; its input (one JSON line on stdin) carries the connection, never argv (ps shows argv).
 HOLDER = r"""
-import json, os, sys, time
+import json, os, ssl, sys, time
 import pymysql
 cfg = json.loads(sys.stdin.readline())
 out = sys.stdout
+
+
+class Connection(pymysql.connections.Connection):
+    # No TLS option: pymysql's PREFERRED mode, without the CA bundle it never reads (magento_db).
+    def _create_ssl_ctx(self, sslp):
+        if isinstance(sslp, dict) and not sslp:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT
+            return ctx
+        return super()._create_ssl_ctx(sslp)
+
+
 try:
-    conn = pymysql.connect(autocommit=True, **cfg["connect"])
+    conn = Connection(autocommit=True, **cfg["connect"])
     cur = conn.cursor()
     cur.execute("SELECT GET_LOCK(%s, %s), CONNECTION_ID()", (cfg["name"], cfg["wait"]))
     got, conn_id = cur.fetchone()
