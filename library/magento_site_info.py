@@ -49,6 +49,15 @@ options:
         type: str
         choices: [admin, cli, auto]
         default: admin
+    admin_login:
+        description:
+            - Whether to log in to the Admin when O(activation) resolves to C(admin) (outside check mode).
+            - C(false) leaves it to a later step of the caller that needs it (RV(checks) key C(admin_login)
+              then says C(deferred)). The role magento_integration does so, because its converged run
+              activates nothing and so logs in to nothing; a run that activates proves the login before its
+              first destructive step.
+        type: bool
+        default: true
     prove:
         description:
             - The rest of the run's plan, proven before its first destructive step; each proof that does
@@ -342,6 +351,7 @@ def argument_spec() -> dict:
     spec.update(
         integration={"type": "str"},
         activation={"type": "str", "default": "admin", "choices": ["admin", "cli", "auto"]},
+        admin_login={"type": "bool", "default": True},
         fail_on={"type": "str", "default": "connection", "choices": ["connection", "never"]},
         prove={
             "type": "dict",
@@ -389,6 +399,7 @@ def main() -> None:
             p["fail_on"],
             check_mode=module.check_mode,
             activation=p["activation"],
+            admin_login=p["admin_login"],
             plan=plan_from_params(p["prove"]),
             declare=p["declare"],
             check_handshake=p["check_handshake"],

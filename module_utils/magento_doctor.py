@@ -4,9 +4,10 @@ Public API:
     clock_skew_seconds(date_header: str, now: datetime | None = None) -> float | None   local - server
     integration_report(db, integration, period) -> dict     status, consumer, token types, flags
     collect(params, integration=None, fail_on="connection", check_mode=False, activation="admin",
-            plan=None, declare=None, check_handshake=None) -> dict
+            admin_login=True, plan=None, declare=None, check_handshake=None) -> dict
         the module result; logs in to the Admin (and reads the grid's tokensExchange template) only when
-        the planned activation is admin; with a RunPlan, proves it (magento_preflight) and fails on the
+        the planned activation is admin and admin_login is true (false: the caller proves it later);
+        with a RunPlan, proves it (magento_preflight) and fails on the
         first proof that does not hold, whatever fail_on says; with check_handshake (the handshake's
         options), also runs magento_integration_handshake's check mode and returns it as handshake_check
 Nothing here writes; the Admin login (skipped in check mode) is the one step Magento records.
@@ -162,6 +163,7 @@ def collect(
     fail_on: str = "connection",
     check_mode: bool = False,
     activation: str = "admin",
+    admin_login: bool = True,
     plan: RunPlan | None = None,
     declare: dict[str, Any] | None = None,
     check_handshake: dict[str, Any] | None = None,
@@ -303,6 +305,12 @@ def collect(
             "ok": None,
             "two_factor_auth": two_factor,
             "detail": "not tried in check mode (a login is recorded by Magento); 2FA read from config.php",
+        }
+    elif not admin_login and env is not None:
+        checks["admin_login"] = {
+            "ok": None,
+            "two_factor_auth": two_factor,
+            "detail": "deferred: the caller proves it before a step that activates through the Admin",
         }
     elif params.base_url and has_credentials and env is not None:
         try:

@@ -125,12 +125,14 @@ class EnvOnlySite:
         """Nothing to bundle: env() and config_modules() above answer without a runner."""
 
 
-def _collect(monkeypatch, replay: ReplayAdmin, activation: str, modules: dict[str, bool]) -> dict:
+def _collect(
+    monkeypatch, replay: ReplayAdmin, activation: str, modules: dict[str, bool], admin_login: bool = True
+) -> dict:
     monkeypatch.setattr(doctor, "site_from_params", lambda params: EnvOnlySite(modules))
     params = SiteParams(
         runner="local", base_url=replay.base_url, admin_username="admin", admin_password="pw", http_timeout=5
     )
-    return doctor.collect(params, fail_on="never", activation=activation)
+    return doctor.collect(params, fail_on="never", activation=activation, admin_login=admin_login)
 
 
 GRID = ("login_page", "login_ok_1_post", "login_ok_2_get", "integrations_grid")
@@ -153,6 +155,19 @@ def test_no_admin_login_unless_the_activation_is_admin(monkeypatch, activation, 
     assert out["activation"] == planned
     assert out["checks"]["admin_login"]["ok"] is None
     assert [path for path in replay.paths() if path.startswith("/admin")] == []  # never logged in
+
+
+def test_a_deferred_admin_login_logs_in_to_nothing_and_says_so(monkeypatch) -> None:
+    """The role's preflight: a converged run activates nothing, so it leaves no Admin login behind."""
+    replay = ReplayAdmin(*GRID)
+    try:
+        out = _collect(monkeypatch, replay, "admin", {}, admin_login=False)
+    finally:
+        replay.close()
+    assert out["activation"] == "admin"
+    assert out["checks"]["admin_login"]["ok"] is None
+    assert out["checks"]["admin_login"]["detail"].startswith("deferred")
+    assert [path for path in replay.paths() if path.startswith("/admin")] == []
 
 
 @pytest.mark.parametrize("activation", ["admin", "auto"])
