@@ -48,8 +48,10 @@ lint: venv php
 	@yamllint -s .
 	$(call step,ansible-playbook --syntax-check)
 	@for p in $(PLAYBOOKS); do ansible-playbook --syntax-check "$$p" >/dev/null || exit 1; echo "ok  $$p"; done
-	$(call step,ansible-doc of every module)
+	$(call step,ansible-doc of every module and callback)
 	@for m in $(MODULES); do ansible-doc -M library "$$m" >/dev/null || exit 1; echo "ok  $$m"; done
+	@for c in plugins/callback/*.py; do n=$$(basename "$$c" .py); \
+	  ansible-doc -t callback "$$n" >/dev/null || exit 1; echo "ok  callback $$n"; done
 	$(call step,ansible-lint (production profile, offline))
 	@ansible-lint --offline --profile production -q
 	$(call step,php -l)
