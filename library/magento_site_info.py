@@ -51,13 +51,16 @@ options:
         default: admin
     admin_login:
         description:
-            - Whether to log in to the Admin when O(activation) resolves to C(admin) (outside check mode).
-            - C(false) leaves it to a later step of the caller that needs it (RV(checks) key C(admin_login)
-              then says C(deferred)). The role magento_integration does so, because its converged run
-              activates nothing and so logs in to nothing; a run that activates proves the login before its
-              first destructive step.
-        type: bool
-        default: true
+            - When to log in to the Admin if O(activation) resolves to C(admin) (never in check mode).
+            - C(prove) logs in (and reads the integrations grid) with the other checks.
+            - C(if_renewing) logs in only when O(check_handshake) finds that the delivered credentials must
+              be renewed (a forced run, or they no longer work), after that check. Otherwise RV(checks) key
+              C(admin_login) says C(deferred), and a later step of the caller that activates proves it. The
+              role magento_integration does so, because its converged run activates nothing and so logs in
+              to nothing (each login is recorded and ends the user's other Admin sessions, C5.2).
+        type: str
+        choices: [prove, if_renewing]
+        default: prove
     prove:
         description:
             - The rest of the run's plan, proven before its first destructive step; each proof that does
@@ -351,7 +354,7 @@ def argument_spec() -> dict:
     spec.update(
         integration={"type": "str"},
         activation={"type": "str", "default": "admin", "choices": ["admin", "cli", "auto"]},
-        admin_login={"type": "bool", "default": True},
+        admin_login={"type": "str", "default": "prove", "choices": ["prove", "if_renewing"]},
         fail_on={"type": "str", "default": "connection", "choices": ["connection", "never"]},
         prove={
             "type": "dict",

@@ -4,9 +4,10 @@ Public API:
     clock_skew_seconds(date_header: str, now: datetime | None = None) -> float | None   local - server
     integration_report(db, integration, period) -> dict     status, consumer, token types, flags
     collect(params, integration=None, fail_on="connection", check_mode=False, activation="admin",
-            admin_login=True, plan=None, declare=None, check_handshake=None) -> dict
+            admin_login="prove", plan=None, declare=None, check_handshake=None) -> dict
         the module result; logs in to the Admin (and reads the grid's tokensExchange template) only when
-        the planned activation is admin and admin_login is true (false: the caller proves it later);
+        the planned activation is admin; with admin_login "if_renewing" only when the handshake check
+        finds the credentials must be renewed (after that check; else the caller proves it later);
         with a RunPlan, proves it (magento_preflight) and fails on the
         first proof that does not hold, whatever fail_on says; with check_handshake (the handshake's
         options), also runs magento_integration_handshake's check mode and returns it as handshake_check
@@ -163,7 +164,7 @@ def collect(
     fail_on: str = "connection",
     check_mode: bool = False,
     activation: str = "admin",
-    admin_login: bool = True,
+    admin_login: str = "prove",
     plan: RunPlan | None = None,
     declare: dict[str, Any] | None = None,
     check_handshake: dict[str, Any] | None = None,
@@ -192,6 +193,14 @@ def collect(
         problems.append(exc.message)
         if fail_on == "connection":
             raise ModuleFailure(exc.message, **{k: v for k, v in result.items() if k != "changed"})
+
+    def log_in() -> None:
+        try:
+            checks["admin_login"] = _admin_check(params, env.backend_frontname)  # type: ignore[union-attr]
+            if checks["admin_login"]["two_factor_auth"]:
+                warnings.append(checks["admin_login"]["detail"])
+        except ModuleFailure as exc:
+            failed("admin_login", exc)
 
     env = None
     try:
@@ -306,19 +315,15 @@ def collect(
             "two_factor_auth": two_factor,
             "detail": "not tried in check mode (a login is recorded by Magento); 2FA read from config.php",
         }
-    elif not admin_login and env is not None:
+    elif admin_login == "if_renewing" and env is not None:
+        # Decided after the handshake check below: a run whose credentials stand activates nothing.
         checks["admin_login"] = {
             "ok": None,
             "two_factor_auth": two_factor,
             "detail": "deferred: the caller proves it before a step that activates through the Admin",
         }
     elif params.base_url and has_credentials and env is not None:
-        try:
-            checks["admin_login"] = _admin_check(params, env.backend_frontname)
-            if checks["admin_login"]["two_factor_auth"]:
-                warnings.append(checks["admin_login"]["detail"])
-        except ModuleFailure as exc:
-            failed("admin_login", exc)
+        log_in()
     else:
         checks["admin_login"] = {"ok": None, "detail": "base_url, admin_username or admin_password not given"}
     mark("admin_login")
@@ -368,6 +373,15 @@ def collect(
     ):
         result["handshake_check"] = _handshake_check(params, integration, check_handshake)
         mark("handshake_check")
+        check = result["handshake_check"]
+        # The credentials must be renewed (the role's handshake_needed): the activation follows, so its
+        # login is proven now, before the run's first destructive step.
+        renewing = check.get("reason") is not None or bool(check.get("mode_fixed"))
+        deferred = str((checks.get("admin_login") or {}).get("detail") or "").startswith("deferred")
+        if renewing and deferred:
+            if params.base_url and has_credentials:
+                log_in()
+                mark("admin_login")
     timings["total"] = round(time.monotonic() - started, 3)
     result["ok"] = not problems
     return result

@@ -126,7 +126,7 @@ class EnvOnlySite:
 
 
 def _collect(
-    monkeypatch, replay: ReplayAdmin, activation: str, modules: dict[str, bool], admin_login: bool = True
+    monkeypatch, replay: ReplayAdmin, activation: str, modules: dict[str, bool], admin_login: str = "prove"
 ) -> dict:
     monkeypatch.setattr(doctor, "site_from_params", lambda params: EnvOnlySite(modules))
     params = SiteParams(
@@ -161,7 +161,7 @@ def test_a_deferred_admin_login_logs_in_to_nothing_and_says_so(monkeypatch) -> N
     """The role's preflight: a converged run activates nothing, so it leaves no Admin login behind."""
     replay = ReplayAdmin(*GRID)
     try:
-        out = _collect(monkeypatch, replay, "admin", {}, admin_login=False)
+        out = _collect(monkeypatch, replay, "admin", {}, admin_login="if_renewing")
     finally:
         replay.close()
     assert out["activation"] == "admin"
@@ -241,3 +241,38 @@ def test_the_handshake_check_runs_unless_admin_activation_meets_two_factor_auth(
     assert calls == (["Acme Sync"] if checked else [])
     assert ("handshake_check" in out) is checked
     assert "handshake_check" in out["timings"] or not checked
+
+
+@pytest.mark.parametrize(
+    ("check", "logs_in"),
+    [
+        ({"reason": None, "would_change": False}, False),  # converged: nothing activates
+        ({"reason": "forced", "would_change": True}, True),  # renewed: the activation follows
+        ({"reason": None, "mode_fixed": True}, True),
+        ({"failed": True, "msg": "no consumer"}, False),  # left to the role's proof before setup:upgrade
+    ],
+)
+def test_if_renewing_logs_in_only_after_a_check_that_renews_the_credentials(
+    monkeypatch, check, logs_in
+) -> None:
+    replay = ReplayAdmin(*GRID)
+    monkeypatch.setattr(doctor, "site_from_params", lambda params: EnvOnlySite({}))
+    monkeypatch.setattr(doctor, "database_for", lambda env, params: _Db())
+    monkeypatch.setattr(doctor.mi, "expiration_period", lambda db: 300)
+    monkeypatch.setattr(doctor.mi, "bearer_enabled", lambda db: False)
+    monkeypatch.setattr(doctor.mi, "list_integrations", lambda db: ["Acme Sync"])
+    monkeypatch.setattr(doctor, "integration_report", lambda db, i, period: {"name": i, "problems": []})
+    monkeypatch.setattr(doctor, "_handshake_check", lambda params, name, options: dict(check))
+    params = SiteParams(
+        runner="local", base_url=replay.base_url, admin_username="admin", admin_password="pw", http_timeout=5
+    )
+    try:
+        out = doctor.collect(
+            params, "Acme Sync", "never", activation="admin", admin_login="if_renewing", check_handshake={}
+        )
+    finally:
+        replay.close()
+    logged_in = [path for path in replay.paths() if path.startswith("/admin")] != []
+    assert logged_in is logs_in
+    assert (out["checks"]["admin_login"]["ok"] is True) is logs_in
+    assert (out["checks"]["admin_login"].get("detail") or "").startswith("deferred") is not logs_in
