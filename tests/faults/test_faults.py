@@ -417,12 +417,14 @@ def test_setup_upgrade_killed_midway(private_stack: PrivateStack, record: Any) -
 
 
 def test_two_runs_at_once(private_stack: PrivateStack, record: Any) -> None:
-    """Two staging resets of one integration started together, magento_integration_lock_wait 3: one takes
+    """Two staging resets of one integration started together, magento_integration_lock_wait 0: one takes
     the run lock and finishes; the other gives up at its first destructive step naming the holder, and
-    changes nothing. The winner holds one lock connection from its first destructive step to its end."""
+    changes nothing. The winner holds one lock connection from its first destructive step to its end.
+    (A wait of 3 s no longer worked: the winner's whole reset now holds the lock for less than that, so the
+    second run took it after the first and both succeeded, as a wait long enough should.)"""
     stack = private_stack
     watch = Watch(stack)
-    extra = {**FORCED, "magento_integration_lock_wait": 3}
+    extra = {**FORCED, "magento_integration_lock_wait": 0}
     runs: dict[str, Run] = {}
     holders: list[int | None] = []
 
@@ -462,7 +464,7 @@ def test_two_runs_at_once(private_stack: PrivateStack, record: Any) -> None:
     record(
         "fault",
         "two-runs-at-once",
-        "two staging resets of Faults Sync started together, magento_integration_lock_wait 3 (row: the "
+        "two staging resets of Faults Sync started together, magento_integration_lock_wait 0 (row: the "
         "one that gave up; the other succeeded)",
         outcome,
     )
