@@ -55,7 +55,7 @@ options:
             - C(prove) logs in (and reads the integrations grid) with the other checks.
             - C(if_renewing) logs in only when O(check_handshake) finds that the delivered credentials must
               be renewed (a forced run, or they no longer work), after that check. Otherwise RV(checks) key
-              C(admin_login) says C(deferred), and a later step of the caller that activates proves it. The
+              C(admin_login) has C(deferred=true); a later step of the caller that activates proves it. The
               role magento_integration does so, because its converged run activates nothing and so logs in
               to nothing (each login is recorded and ends the user's other Admin sessions, C5.2).
         type: str

@@ -202,6 +202,7 @@ def collect(
         except ModuleFailure as exc:
             failed("admin_login", exc)
 
+    login_deferred = False
     env = None
     try:
         site = site_from_params(params)
@@ -315,15 +316,18 @@ def collect(
             "two_factor_auth": two_factor,
             "detail": "not tried in check mode (a login is recorded by Magento); 2FA read from config.php",
         }
-    elif admin_login == "if_renewing" and env is not None:
-        # Decided after the handshake check below: a run whose credentials stand activates nothing.
-        checks["admin_login"] = {
-            "ok": None,
-            "two_factor_auth": two_factor,
-            "detail": "deferred: the caller proves it before a step that activates through the Admin",
-        }
     elif params.base_url and has_credentials and env is not None:
-        log_in()
+        if admin_login == "if_renewing":
+            # Decided after the handshake check below: a run whose credentials stand activates nothing.
+            login_deferred = True
+            checks["admin_login"] = {
+                "ok": None,
+                "two_factor_auth": two_factor,
+                "deferred": True,
+                "detail": "deferred: the caller proves it before a step that activates through the Admin",
+            }
+        else:
+            log_in()
     else:
         checks["admin_login"] = {"ok": None, "detail": "base_url, admin_username or admin_password not given"}
     mark("admin_login")
@@ -376,12 +380,11 @@ def collect(
         check = result["handshake_check"]
         # The credentials must be renewed (the role's handshake_needed): the activation follows, so its
         # login is proven now, before the run's first destructive step.
-        renewing = check.get("reason") is not None or bool(check.get("mode_fixed"))
-        deferred = str((checks.get("admin_login") or {}).get("detail") or "").startswith("deferred")
-        if renewing and deferred:
-            if params.base_url and has_credentials:
-                log_in()
-                mark("admin_login")
+        # The credentials must be renewed (the role's handshake_needed): the activation follows, so its
+        # login is proven now, before the run's first destructive step.
+        if login_deferred and (check.get("reason") is not None or check.get("mode_fixed")):
+            log_in()
+            mark("admin_login")
     timings["total"] = round(time.monotonic() - started, 3)
     result["ok"] = not problems
     return result

@@ -167,6 +167,7 @@ def test_a_deferred_admin_login_logs_in_to_nothing_and_says_so(monkeypatch) -> N
     assert out["activation"] == "admin"
     assert out["checks"]["admin_login"]["ok"] is None
     assert out["checks"]["admin_login"]["detail"].startswith("deferred")
+    assert out["checks"]["admin_login"]["deferred"] is True
     assert [path for path in replay.paths() if path.startswith("/admin")] == []
 
 
@@ -276,3 +277,4 @@ def test_if_renewing_logs_in_only_after_a_check_that_renews_the_credentials(
     assert logged_in is logs_in
     assert (out["checks"]["admin_login"]["ok"] is True) is logs_in
     assert (out["checks"]["admin_login"].get("detail") or "").startswith("deferred") is not logs_in
+    assert out["checks"]["admin_login"].get("deferred", False) is not logs_in
