@@ -9,10 +9,11 @@ module: magento_site_info
 short_description: Preflight and doctor of a Magento site (reads only)
 description:
     - Reads C(app/etc/env.php) through O(runner) and returns its facts without the DB password or the
-      encryption key (contract C1.2). Where a PHP CLI runs beside the store (O(cli_command)'s first word
-      when it is PHP, else C(php)), PHP itself reads it (C(json_encode(require "app/etc/env.php")) in
-      O(magento_root)), so C(getenv()) calls and constants are read as Magento reads them; elsewhere a
-      Python parser reads it and names what it cannot follow. Every module reads env.php this way.
+      encryption key (contract C1.2). A Python parser reads the plain literal Magento writes; a file that
+      is more than a literal (C(getenv()) calls, constants) is read by PHP itself where a PHP CLI runs
+      beside the store (O(cli_command)'s first word when it is PHP, else C(php);
+      C(json_encode(require "app/etc/env.php")) in O(magento_root)), as Magento reads it; without PHP
+      there the module names what the parser cannot follow. Every module reads env.php this way.
     - Connects to the DB and GETs O(base_url) (clock skew against the store's HTTP Date header, C6.4).
     - When the activation planned by O(activation) is the Admin's, logs in with O(admin_username) and
       O(admin_password) and reads the integration grid's tokensExchange URL template, which is what
@@ -240,13 +241,20 @@ ok:
     description: True when no problem was found.
     returned: always
     type: bool
+run_id:
+    description:
+        - A name for the run that reads the site now, unique to it (UTC time and a random number). A caller
+          whose later steps take a M(magento_run_lock) names the lock's owner with it (the role does).
+    returned: always
+    type: str
+    sample: 20261207T201500Z-483920117
 checks:
     description:
         - Result of each check (env_php, db, http, admin_login, and plan when O(prove) is given).
         - C(ok) is true, false or null (not run).
-        - C(env_php.read_with) is C(php) when PHP itself read C(app/etc/env.php) where the module runs
-          (exactly, C(getenv()) and constants included), C(parser) when no PHP CLI runs there and the Python
-          parser read it (C(env_php.note) says why).
+        - C(env_php.read_with) is C(parser) when C(app/etc/env.php) is a plain literal the Python parser
+          read, C(php) when it is more (C(getenv()), constants) and PHP itself read it where the module runs
+          (C(env_php.note) says what the parser could not follow).
     returned: always
     type: dict
     sample: {"db": {"ok": true, "host": "127.0.0.1", "port": 3306},
@@ -347,6 +355,7 @@ from ansible.module_utils.magento_doctor import collect
 from ansible.module_utils.magento_handshake import HANDSHAKE_OPTIONS
 from ansible.module_utils.magento_preflight import plan_from_params
 from ansible.module_utils.magento_requirements import ALL_SITE_LIBRARIES, require_libraries
+from ansible.module_utils.magento_run_lock import new_run_id
 
 
 def argument_spec() -> dict:
@@ -409,7 +418,7 @@ def main() -> None:
         )
     except ModuleFailure as exc:
         fail_from(module, exc, changed=False)
-    exit_from(module, result)
+    exit_from(module, {**result, "run_id": new_run_id()})
 
 
 if __name__ == "__main__":

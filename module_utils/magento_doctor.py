@@ -380,8 +380,6 @@ def collect(
         check = result["handshake_check"]
         # The credentials must be renewed (the role's handshake_needed): the activation follows, so its
         # login is proven now, before the run's first destructive step.
-        # The credentials must be renewed (the role's handshake_needed): the activation follows, so its
-        # login is proven now, before the run's first destructive step.
         if login_deferred and (check.get("reason") is not None or check.get("mode_fixed")):
             log_in()
             mark("admin_login")

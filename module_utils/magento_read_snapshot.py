@@ -6,7 +6,8 @@ Public API (stable):
     shared_runner(key, make) -> Runner   make() outside a snapshot; inside, one ReadSnapshot per key
     class ReadSnapshot(runner)           read_file, read_files, glob, file_hashes, exists remembered;
                                          run, write_files, remove_tree forget everything, then delegate
-        memo(key, compute) -> value      any other read (env.php as PHP evaluates it) remembered too
+        memo(key, compute, settle=True)  any other read (env.php's reading) remembered too; settle=False
+                                         does not wait for a prefetch
         prefetch(fetch)                  fetch() -> {key: value} runs in the background: many reads in
                                          one round trip; every read waits for it, a failed one is ignored
         run_read_only(argv, ...)         a command that reads only (PHP reading env.php): remembered reads
@@ -17,7 +18,8 @@ Why: magento_site_info reads config.php five times, env.php twice and the ACL tr
 the plan, the helper, the handshake check each make their own Site); through Docker each read is a
 70-130 ms round trip. Within one snapshot a file is read once, and every part of the run sees the same
 state of the site. A prefetch makes the reads a run is known to need one round trip (magento_site_info:
-env.php, config.php, the ACL and REST trees and the module folders in one tar), while PHP reads env.php.
+env.php, config.php, the ACL and REST trees and the module folders in one tar), while env.php alone is
+read beside it.
 """
 
 from __future__ import annotations

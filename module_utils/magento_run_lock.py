@@ -14,6 +14,7 @@ Public API (stable):
     acquire(db, connect_kwargs, name, state_file, run_id, wait, lease) -> dict
     release(db, state_file, run_id) -> dict
     is_free(db, name) -> bool
+    new_run_id() -> str                                      UTC time and a random number: one run's name
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -32,6 +34,12 @@ from ansible.module_utils.magento_common import ModuleFailure
 
 MAX_NAME = 64
 SLEEP_CHUNK = 2
+
+
+def new_run_id() -> str:
+    """A name for one run (the lock's owner in the processlist): when it started, and a random number."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{random.SystemRandom().randrange(10**9)}"
+
 
 # Run by `python -c`; its input (one JSON line on stdin) carries the connection, never argv (ps shows argv).
 HOLDER = r"""

@@ -14,7 +14,7 @@ Public API (stable):
     runner_from_params(SiteParams) -> Runner
     class Site(runner, magento_root, cli_command=("bin/magento",), cli_user=None)
         path(rel) -> str;  env() -> EnvConfig;  env_text() -> str;  config_modules() -> {V_M: bool}
-        env_reader: "php" or "parser" (how env() read env.php), env_reader_note: why not php
+        env_reader: "parser" (a plain literal) or "php" (how env() read env.php), env_reader_note: why php
         module_dir(V_M) -> str;  acl_xml_files() / webapi_xml_files() -> list[AclFile(module, path, content)]
         cli(args, timeout=600) -> CommandResult;  owner() -> "uid:gid" of the Magento root
         prefetch(module_dirs)  in a read snapshot over Docker: env.php, config.php, the ACL and REST trees
@@ -524,8 +524,9 @@ class Site:
             raise ModuleFailure(f"cannot read {self.path(ENV_PHP)}: {exc}; fix env.php") from None
 
     def env(self) -> EnvConfig:
-        """env.php read by PHP where a PHP CLI runs beside the store (exact: getenv(), constants, includes),
-        else by the Python parser, which says what it cannot follow."""
+        """env.php read by the Python parser when it is the plain literal Magento writes (no process to
+        start: the same values PHP reads, test_env_php_reader proves it on the recorded store's file), else
+        by PHP where a PHP CLI runs beside the store (getenv(), constants, includes read exactly)."""
         if self._env is None:
             if isinstance(self.runner, ReadSnapshot):
                 # Once per snapshot: every Site of the run shares the answer (and the PHP run, a command,
@@ -536,23 +537,35 @@ class Site:
             self._env, self.env_reader, self.env_reader_note = read
         return self._env
 
+    def _env_text_now(self) -> str:
+        """env.php's text; in a snapshot read beside a prefetch under way (one small read, not a wait for
+        the whole bundle), and remembered there as the file's answer."""
+        if isinstance(self.runner, ReadSnapshot):
+            path = self.path(ENV_PHP)
+            data = self.runner.memo(
+                self.runner.file_key(path), lambda: self.runner.inner.read_file(path), settle=False
+            )
+            if data is not None:
+                return data.decode("utf-8", "replace")
+        return self.env_text()  # a missing or unreadable file is named, with its fix
+
     def _read_env(self) -> tuple[EnvConfig, str, str | None]:
-        env, why = self.env_via_php()
-        if env is not None:
-            return env, "php", None
-        text = self.env_text()  # a missing or unreadable file is named before what PHP said
+        text = self._env_text_now()
         try:
-            return parse_env_php(text), "parser", why
-        except PhpExpressionError as exc:
+            return parse_env_php(text), "parser", None
+        except PhpParseError as parsed:
+            env, why = self.env_via_php()
+            if env is not None:
+                return env, "php", f"not a plain literal for the parser ({parsed}): PHP read it"
+            if isinstance(parsed, PhpExpressionError):
+                raise ModuleFailure(
+                    f"cannot read {self.path(ENV_PHP)}: {parsed}, which only PHP can evaluate, and {why}: "
+                    "install the PHP CLI where the module runs (php-cli; cli_command's first word is used "
+                    "when it is PHP), or write the value itself in env.php (the DB host and port can also "
+                    "be given as db_host/db_port)"
+                ) from None
             raise ModuleFailure(
-                f"cannot read {self.path(ENV_PHP)}: {exc}, which only PHP can evaluate, and {why}: "
-                "install the PHP CLI where the module runs (php-cli; cli_command's first word is used "
-                "when it is PHP), or write the value itself in env.php (the DB host and port can also "
-                "be given as db_host/db_port)"
-            ) from None
-        except PhpParseError as exc:
-            raise ModuleFailure(
-                f"cannot read {self.path(ENV_PHP)}: {exc}; fix the file's PHP syntax ({why})"
+                f"cannot read {self.path(ENV_PHP)}: {parsed}; fix the file's PHP syntax ({why})"
             ) from None
 
     def prefetch(self, modules: list[str]) -> None:

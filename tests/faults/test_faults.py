@@ -445,9 +445,7 @@ def test_two_runs_at_once(private_stack: PrivateStack, record: Any) -> None:
     winner, loser = ok[0], failed[0]
     outcome = {**loser.outcome(), **watch.after()}
     run_id = next(
-        r["ansible_facts"]["__magento_integration_run_id"]
-        for r in winner.results("Name this run")
-        if "ansible_facts" in r
+        r["run_id"] for r in winner.results("Read the site and the module's declaration") if "run_id" in r
     )
     assert_clear(
         loser, "another run holds the lock", f"reintegrate run {run_id}", "Let it finish and run again"

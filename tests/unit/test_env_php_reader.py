@@ -1,4 +1,5 @@
-"""env.php read exactly: through PHP where a PHP CLI runs beside the store, the Python parser otherwise;
+"""env.php read exactly: the Python parser for the plain literal Magento writes, PHP where the file is more
+(getenv(), constants) and a PHP CLI runs beside the store;
 the DB reached through a socket path or over TLS; every HTTP request verifying with the site's CA.
 
 The PHP tests run the real PHP CLI of this machine (make php installs it) through LocalRunner, as the
@@ -65,6 +66,7 @@ def test_php_reads_getenv_and_constants_the_parser_cannot_follow(tmp_path, monke
     site = site_with(tmp_path, GETENV_ENV_PHP)
     env = site.env()
     assert site.env_reader == "php"
+    assert site.env_reader_note.startswith("not a plain literal for the parser (a call of getenv() at line 9")
     assert (env.db_host, env.db_port, env.db_password) == ("db.internal", 3307, "from-the-environment")
     assert (env.backend_frontname, env.crypt_key, env.mage_mode) == ("admin_x1", "k3y", "production")
 
@@ -88,7 +90,27 @@ def test_without_php_a_literal_env_php_is_read_by_the_parser(tmp_path) -> None:
     site = site_with(tmp_path, literal, runner=NoPhpRunner())
     env = site.env()
     assert (site.env_reader, env.db_host, env.db_port, env.db_password) == ("parser", "db", 3307, "pw")
-    assert site.env_reader_note == "no PHP CLI runs where the module runs (php not found there)"
+    assert site.env_reader_note is None
+
+
+class CountingRunner(LocalRunner):
+    """Counts the commands run on the store host."""
+
+    def __init__(self) -> None:
+        self.commands: list[list[str]] = []
+
+    def run(self, argv, cwd=None, timeout=60, user=None) -> CommandResult:
+        self.commands.append(list(argv))
+        return super().run(argv, cwd, timeout, user)
+
+
+def test_a_literal_env_php_starts_no_process(tmp_path) -> None:
+    """Every module reads env.php first; a literal one (what Magento writes) costs no PHP start."""
+    runner = CountingRunner()
+    site = site_with(tmp_path, text("site/env.php"), runner=runner)
+    env = site.env()
+    assert (site.env_reader, runner.commands) == ("parser", [])
+    assert env == env_config_from_php_json(text("site/env.php.json"))
 
 
 @needs_php
@@ -114,9 +136,8 @@ def test_the_recorded_store_env_php_gives_the_same_facts_through_php_and_the_par
     """../shared/magento-2.4.7-p3/site/env.php: PHP on this machine, the parser, and site/env.php.json (what
     PHP made of it on the recorded store) give one and the same EnvConfig, secrets included."""
     recorded = text("site/env.php")
-    through_php = site_with(tmp_path, recorded)
-    by_php = through_php.env()
-    assert through_php.env_reader == "php"
+    by_php, why = site_with(tmp_path, recorded).env_via_php()
+    assert why is None and by_php is not None
     by_parser = parse_env_php(recorded)
     by_recorded_json = env_config_from_php_json(text("site/env.php.json"))
     assert by_php == by_parser == by_recorded_json
