@@ -260,6 +260,7 @@ class _Handshake:
     def read_site(self) -> None:
         started = time.monotonic()
         self.site: Site = site_from_params(self.sp)
+        self.site.preread_etc()  # the activation's check reads config.php next
         self.env = self.site.env()
         self.db = database_for(self.env, self.sp)
         self.integration = self._integration()

@@ -14,6 +14,7 @@ Public API (stable):
     runner_from_params(SiteParams) -> Runner
     class Site(runner, magento_root, cli_command=("bin/magento",), cli_user=None)
         path(rel) -> str;  env() -> EnvConfig;  env_text() -> str;  config_modules() -> {V_M: bool}
+        preread_etc()  through Docker: env.php and config.php in one round trip, for their first reads
         env_reader: "parser" (a plain literal) or "php" (how env() read env.php), env_reader_note: why php
         module_dir(V_M) -> str;  acl_xml_files() / webapi_xml_files() -> list[AclFile(module, path, content)]
         cli(args, timeout=600) -> CommandResult;  owner() -> "uid:gid" of the Magento root
@@ -478,12 +479,27 @@ class Site:
         self._env: EnvConfig | None = None
         self.env_reader: str | None = None
         self.env_reader_note: str | None = None
+        self._etc_once: dict[str, bytes] = {}  # preread_etc(): each file's first read
 
     def path(self, rel: str) -> str:
         return posixpath.join(self.root, rel)
 
+    def preread_etc(self) -> None:
+        """env.php and config.php in one round trip (through Docker one exec instead of two reads) for a
+        run that reads both as it starts; each is used by its first read only, later reads ask the site.
+        A read snapshot reads each once anyway (and bundles them in its prefetch)."""
+        if isinstance(self.runner, ReadSnapshot) or not isinstance(self.runner, DockerRunner):
+            return
+        contents = self.runner.read_files(self.root, [ENV_PHP, CONFIG_PHP])
+        self._etc_once = {rel: contents[rel] for rel in (ENV_PHP, CONFIG_PHP) if rel in contents}
+
+    def _read_etc(self, rel: str) -> bytes | None:
+        if rel in self._etc_once:
+            return self._etc_once.pop(rel)
+        return self.runner.read_file(self.path(rel))
+
     def env_text(self) -> str:
-        data = self.runner.read_file(self.path(ENV_PHP))
+        data = self._read_etc(ENV_PHP)
         if data is None and self.runner.exists(self.path(ENV_PHP)):
             raise ModuleFailure(
                 f"{self.path(ENV_PHP)} exists but is not a regular file that can be read (a folder, or a "
@@ -537,20 +553,9 @@ class Site:
             self._env, self.env_reader, self.env_reader_note = read
         return self._env
 
-    def _env_text_now(self) -> str:
-        """env.php's text; in a snapshot read beside a prefetch under way (one small read, not a wait for
-        the whole bundle), and remembered there as the file's answer."""
-        if isinstance(self.runner, ReadSnapshot):
-            path = self.path(ENV_PHP)
-            data = self.runner.memo(
-                self.runner.file_key(path), lambda: self.runner.inner.read_file(path), settle=False
-            )
-            if data is not None:
-                return data.decode("utf-8", "replace")
-        return self.env_text()  # a missing or unreadable file is named, with its fix
-
     def _read_env(self) -> tuple[EnvConfig, str, str | None]:
-        text = self._env_text_now()
+        # In a snapshot with a prefetch under way, its bundle brings the text: no round trip of its own.
+        text = self.env_text()
         try:
             return parse_env_php(text), "parser", None
         except PhpParseError as parsed:
@@ -599,7 +604,7 @@ class Site:
         snap.prefetch(fetch)
 
     def config_modules(self) -> dict[str, bool]:
-        data = self.runner.read_file(self.path(CONFIG_PHP))
+        data = self._read_etc(CONFIG_PHP)
         if data is None:
             return {}
         try:

@@ -17,7 +17,7 @@ import pytest
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams, site_argument_spec, site_params
 from ansible.module_utils.magento_db import Database, connection_kwargs
 from ansible.module_utils.magento_env_php import EnvConfig, env_config_from_php_json, parse_env_php
-from ansible.module_utils.magento_site import CommandResult, LocalRunner, Site
+from ansible.module_utils.magento_site import CommandResult, DockerRunner, LocalRunner, Site
 from recordings import text
 
 needs_php = pytest.mark.skipif(shutil.which("php") is None, reason="no PHP CLI here (make php installs it)")
@@ -224,3 +224,41 @@ def test_no_http_call_verifies_with_validate_certs_alone() -> None:
         if "SiteParams" not in source:
             continue
         assert not re.search(r"verify=\w+(\.\w+)*\.validate_certs", source), path.name
+
+
+class OneTripDocker(DockerRunner):
+    """A DockerRunner without a Docker engine: read_files answers from a dict and counts its round trips."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:  # no engine: the SDK is not touched
+        self.files = files
+        self.trips: list[list[str]] = []
+
+    def read_files(self, root: str, rels: list[str]) -> dict[str, bytes]:
+        self.trips.append(list(rels))
+        return {rel: self.files[f"{root}/{rel}"] for rel in rels if f"{root}/{rel}" in self.files}
+
+    def read_file(self, path: str) -> bytes | None:
+        self.trips.append([path])
+        return self.files.get(path)
+
+
+def test_the_handshake_reads_env_php_and_config_php_in_one_round_trip() -> None:
+    """Its first reads of both files come from one trip; a later read asks the site again (it may have
+    changed since: a command ran, a module was enabled)."""
+    config = b"<?php return ['modules' => ['Magento_Store' => 1, 'Reintegrate_CliActivation' => 0]];"
+    runner = OneTripDocker(
+        {
+            "/var/www/html/app/etc/env.php": text("site/env.php").encode(),
+            "/var/www/html/app/etc/config.php": config,
+        }
+    )
+    site = Site(runner, "/var/www/html")
+    site.preread_etc()
+    env = site.env()
+    modules = site.config_modules()
+    assert runner.trips == [["app/etc/env.php", "app/etc/config.php"]]
+    assert env == env_config_from_php_json(text("site/env.php.json")) and site.env_reader == "parser"
+    assert modules == {"Magento_Store": True, "Reintegrate_CliActivation": False}
+    runner.files["/var/www/html/app/etc/config.php"] = config.replace(b"=> 0", b"=> 1")
+    assert site.config_modules()["Reintegrate_CliActivation"] is True
+    assert runner.trips[1:] == [["/var/www/html/app/etc/config.php"]]

@@ -210,6 +210,9 @@ class FakeSite:
         self.store = store
         self.modules = modules
 
+    def preread_etc(self) -> None:  # the real Site's one round trip for env.php and config.php
+        pass
+
     def env(self) -> Any:
         return type("Env", (), {"backend_frontname": "admin"})()
 
