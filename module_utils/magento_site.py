@@ -224,8 +224,15 @@ class DockerRunner:
         api = self.client.api
         exec_id = api.exec_create(self.container.id, cmd, stdout=True, stderr=False)
         data = api.exec_start(exec_id)
+        try:
+            members = _tar_members(data or b"")
+        except tarfile.TarError:
+            # Under load the engine can drop a short exec's output (seen on a 10-store fleet): an empty
+            # answer. Nothing is returned then, so each caller reads every file alone, as it does for a
+            # file this read missed.
+            return {}
         wanted = set(rels)
-        return {name: content for name, content in _tar_members(data or b"").items() if name in wanted}
+        return {name: content for name, content in members.items() if name in wanted}
 
     def read_bundle(
         self, root: str, paths: list[str], module_rels: tuple[str, ...]
@@ -250,11 +257,21 @@ class DockerRunner:
         return b"".join(stream)
 
     def read_file(self, path: str) -> bytes | None:
-        data = self._archive(path)
-        if data is None:
-            return None
-        members = _tar_members(data)
-        return members.get(posixpath.basename(path.rstrip("/")))
+        for attempt in (1, 2):
+            data = self._archive(path)
+            if data is None:
+                return None
+            try:
+                members = _tar_members(data)
+            except tarfile.TarError:  # a cut answer: once more, then say so
+                if attempt == 2:
+                    raise ModuleFailure(
+                        f"reading {path} in {self.name!r} through the Docker engine gave a broken archive "
+                        "twice: check the engine (docker info) and run again"
+                    ) from None
+                continue
+            return members.get(posixpath.basename(path.rstrip("/")))
+        return None
 
     def write_files(
         self, dest_dir: str, files: dict[str, bytes], mode: int = 0o644, owner: str | None = None

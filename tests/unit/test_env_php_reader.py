@@ -262,3 +262,29 @@ def test_the_handshake_reads_env_php_and_config_php_in_one_round_trip() -> None:
     runner.files["/var/www/html/app/etc/config.php"] = config.replace(b"=> 0", b"=> 1")
     assert site.config_modules()["Reintegrate_CliActivation"] is True
     assert runner.trips[1:] == [["/var/www/html/app/etc/config.php"]]
+
+
+class _LostOutputApi:
+    """The Docker API as seen on a loaded engine: the exec's output is lost (an empty answer)."""
+
+    def exec_create(self, *args, **kwargs):
+        return "exec-1"
+
+    def exec_start(self, exec_id):
+        return b""
+
+
+def test_a_lost_exec_answer_falls_back_to_reading_each_file() -> None:
+    """A fleet of ten stores once gave the handshake an empty answer for its one-trip read: the run failed
+    after its purge. Now the bundled read gives nothing and each file is read alone, correctly."""
+    runner = DockerRunner.__new__(DockerRunner)  # no engine: the API object is the fake above
+    runner.client = type("Client", (), {"api": _LostOutputApi()})()
+    runner.container = type("Container", (), {"id": "c1"})()
+    runner.name = "app"
+    env_php = text("site/env.php").encode()
+    runner.read_file = lambda path: env_php if path.endswith("env.php") else None  # type: ignore[method-assign]
+    assert runner.read_files("/var/www/html", ["app/etc/env.php", "app/etc/config.php"]) == {}
+    site = Site(runner, "/var/www/html")
+    site.preread_etc()
+    assert site.env() == env_config_from_php_json(text("site/env.php.json"))
+    assert site.config_modules() == {}
