@@ -43,7 +43,8 @@ from ansible.module_utils.magento_contract import (
     TABLE_SETUP_MODULE,
 )
 from ansible.module_utils.magento_db import Database, database_for
-from ansible.module_utils.magento_site import CommandResult, Site, site_from_params
+from ansible.module_utils.magento_runners import CommandResult
+from ansible.module_utils.magento_site import Site, site_from_params
 
 COMMAND_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9-]+)+$")
 _TAIL_LINES = 20

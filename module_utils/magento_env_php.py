@@ -19,8 +19,9 @@ Public API (stable):
     PHP_ENV_JSON                                 the PHP code that prints env.php as JSON (run in the root)
     env_config_from_php_json(text: str) -> EnvConfig   what that printed (PhpOutputError when no JSON)
     parse_config_php_modules(text: str) -> dict[str, bool]   ``modules`` of config.php
-Where PHP runs beside the store, Site.env() reads env.php through PHP itself (exact, getenv() included);
-this parser is the fallback, and names what it cannot follow (PhpExpressionError).
+Site.env() reads env.php with this parser first (the plain literal Magento writes needs no PHP process);
+what it cannot follow (PhpExpressionError: getenv(), a constant) is read by PHP itself where PHP runs
+beside the store.
 """
 
 from __future__ import annotations

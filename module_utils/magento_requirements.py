@@ -28,7 +28,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.magento_admin import HAS_REQUESTS as ADMIN_HAS_REQUESTS
 from ansible.module_utils.magento_db import HAS_PYMYSQL
 from ansible.module_utils.magento_oauth import HAS_REQUESTS, HAS_REQUESTS_OAUTHLIB
-from ansible.module_utils.magento_site import HAS_DOCKER
+from ansible.module_utils.magento_runners import HAS_DOCKER
 
 
 @dataclass(frozen=True)

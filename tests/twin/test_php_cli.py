@@ -1,5 +1,5 @@
 """C1.2: a store's container has a PHP CLI beside bin/magento, and reintegrate reads env.php through it
-(module_utils/magento_site.py: PHP_ENV_JSON). The twin's stand-in must print what a real 2.4.7 store's PHP
+(module_utils/magento_env_php.py: PHP_ENV_JSON). The twin's stand-in must print what a real 2.4.7 store's PHP
 printed for the same env.php (recording site/env_php_json.json), and fail as PHP does otherwise."""
 
 from __future__ import annotations

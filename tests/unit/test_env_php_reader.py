@@ -17,7 +17,8 @@ import pytest
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams, site_argument_spec, site_params
 from ansible.module_utils.magento_db import Database, connection_kwargs
 from ansible.module_utils.magento_env_php import EnvConfig, env_config_from_php_json, parse_env_php
-from ansible.module_utils.magento_site import CommandResult, DockerRunner, LocalRunner, Site
+from ansible.module_utils.magento_runners import CommandResult, DockerRunner, LocalRunner
+from ansible.module_utils.magento_site import Site
 from recordings import text
 
 needs_php = pytest.mark.skipif(shutil.which("php") is None, reason="no PHP CLI here (make php installs it)")

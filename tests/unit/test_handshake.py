@@ -30,7 +30,7 @@ from ansible.module_utils.magento_handshake import (
     run_handshake,
 )
 from ansible.module_utils.magento_integrations import access_token_present
-from ansible.module_utils.magento_site import CommandResult
+from ansible.module_utils.magento_runners import CommandResult
 from local_http import LocalHTTPServer
 from sqlite_db import SCHEMA, SqliteDatabase, _unix_timestamp
 

@@ -11,7 +11,7 @@ import stat
 import pytest
 from ansible.module_utils import magento_cli_ops as ops
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
-from ansible.module_utils.magento_site import CommandResult
+from ansible.module_utils.magento_runners import CommandResult
 from recordings import cli_recording
 from sqlite_db import SqliteDatabase
 

@@ -11,7 +11,8 @@ import tarfile
 import docker.errors
 import pytest
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
-from ansible.module_utils.magento_site import DockerRunner, LocalRunner, Site, runner_from_params
+from ansible.module_utils.magento_runners import DockerRunner, LocalRunner, runner_from_params
+from ansible.module_utils.magento_site import Site
 
 import docker
 

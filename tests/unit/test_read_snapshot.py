@@ -8,13 +8,8 @@ import pytest
 from ansible.module_utils import magento_doctor as doctor
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_read_snapshot import ReadSnapshot, read_snapshot
-from ansible.module_utils.magento_site import (
-    LocalRunner,
-    Site,
-    _bundle_script,
-    _tar_members,
-    runner_from_params,
-)
+from ansible.module_utils.magento_runners import LocalRunner, _bundle_script, _tar_members, runner_from_params
+from ansible.module_utils.magento_site import Site
 
 
 class CountingRunner(LocalRunner):
