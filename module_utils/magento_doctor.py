@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils import magento_integrations as mi
 from ansible.module_utils.magento_activation import HELPER_MODULE, TWO_FACTOR_MODULE, planned_activation
+from ansible.module_utils.magento_background import InBackground
 from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_contract import STATUS_ACTIVE, TOKEN_TYPE_ACCESS
 from ansible.module_utils.magento_db import Database, database_for
@@ -36,6 +37,7 @@ from ansible.module_utils.magento_preflight import (
     RunPlan,
     helper_would_change,
     prove,
+    prove_cli_user,
     with_declaration,
 )
 from ansible.module_utils.magento_read_snapshot import read_snapshot
@@ -204,13 +206,20 @@ def collect(
 
     login_deferred = False
     env = None
+    cli_user_proof = None
+    # The waits on the store that need nothing from each other overlap: the storefront's GET (a cold page
+    # takes seconds), the CLI user's process, the Docker read of the files. Each answer is taken, and each
+    # failure raised, where the checks below come to it.
+    http_answer = InBackground(lambda: _http_check(params)) if params.base_url else None
     try:
         site = site_from_params(params)
-        # Every file this run reads, in one round trip while PHP reads env.php.
+        # Every file this run reads, in one round trip, in the background.
         site.prefetch(
             ([declare["module"]] if declare is not None else [])
             + ([HELPER_MODULE] if plan is not None and plan.cli_helper_src else [])
         )
+        if plan is not None:
+            cli_user_proof = InBackground(lambda: prove_cli_user(site))
         env = site.env()
         # read_with php: PHP itself read it (exact); parser: no PHP CLI where the module runs (note says why).
         checks["env_php"] = {"ok": True, "read_with": site.env_reader}
@@ -259,9 +268,9 @@ def collect(
         except ModuleFailure as exc:
             failed("db", exc)
 
-    if params.base_url:
+    if http_answer is not None:
         try:
-            checks["http"] = _http_check(params)
+            checks["http"] = http_answer.result()
             skew = checks["http"]["clock_skew_seconds"]
             if skew is not None and skew > MAX_AHEAD_SECONDS:
                 problems.append(
@@ -352,7 +361,7 @@ def collect(
                 modules = site.config_modules()
                 full = with_declaration(plan, declared_integration)
                 mark("integrations")
-                checks["plan"] = prove(site, env, db, full, planned, modules, skew)
+                checks["plan"] = prove(site, env, db, full, planned, modules, skew, cli_user_proof)
                 mark("plan")
                 if planned == "cli" and plan.cli_helper_src:
                     # The role installs the helper (and reruns setup:upgrade) only when this is false.

@@ -12,6 +12,7 @@ Public API (stable):
     class ListenerError(Exception)           bind failure or timeout; message names the cause and the fix
     class EndpointListener(expected_consumer_key, address="127.0.0.1", port=0, path=None)
         .start() -> int                      bind and serve in a thread; returns the bound port
+        .check_bind() -> int                 bind and release at once (a preflight's proof)
         .wait(timeout) -> EndpointPost       block until the POST arrived; ListenerError on timeout
         .rejected -> list[str]               why other requests were refused (no values)
         .close()                             stop serving (also on ``with`` exit)
@@ -140,6 +141,24 @@ class EndpointListener:
         return f"EndpointListener(address={self.address!r}, port={self.port!r})"
 
     def start(self) -> int:
+        self._server = self._bind()
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self.port
+
+    def check_bind(self) -> int:
+        """Bind and release at once: proves start() can bind now, without a server thread to stop (whose
+        shutdown waits for its next poll)."""
+        server = self._bind()
+        try:
+            return server.server_address[1]
+        finally:
+            server.server_close()
+
+    def _bind(self) -> _Server:
         if not 0 <= int(self.port) <= 65535:  # bind() raises OverflowError, not OSError, for these
             raise ListenerError(
                 f"cannot listen on {self.address}:{self.port}: the port is out of range (0-65535): set "
@@ -148,8 +167,7 @@ class EndpointListener:
         deadline = time.monotonic() + BUSY_RETRY_SECONDS
         while True:
             try:
-                self._server = _Server((self.address, self.port), self)
-                break
+                return _Server((self.address, self.port), self)
             except OSError as exc:
                 # A port taken for a moment (another run's preflight proving it can bind) is free again
                 # within a blink; one that stays taken is another listener.
@@ -160,12 +178,6 @@ class EndpointListener:
                     f"cannot listen on {self.address}:{self.port}: {exc.strerror or exc}: free the port or "
                     "set listen_port to another one (and point the integration's endpoint_url at it)"
                 ) from None
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self.port
 
     def _reject(self, reason: str) -> None:
         with self._lock:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils import magento_integrations as mi
 from ansible.module_utils.magento_acl import AclError, AclTree
 from ansible.module_utils.magento_activation import HELPER_MODULE
+from ansible.module_utils.magento_background import InBackground
 from ansible.module_utils.magento_common import ModuleFailure
 from ansible.module_utils.magento_listener import EndpointListener, ListenerError
 from ansible.module_utils.magento_webapi import denied_resources, granted_resources, match, routes_from_files
@@ -103,13 +104,10 @@ def prove_listener(plan: RunPlan) -> dict[str, Any]:
             f"(it defaults to {endpoint_port}), or set listen_port_forwarded when a port forward maps one "
             "to the other."
         )
-    listener = EndpointListener("", plan.listen_address, port)
     try:
-        listener.start()
+        EndpointListener("", plan.listen_address, port).check_bind()
     except ListenerError as exc:
         raise _fail(f"{exc}.") from None
-    finally:
-        listener.close()
     return {"ok": True, "address": plan.listen_address, "port": port}
 
 
@@ -211,7 +209,9 @@ def prove_cli_user(site: Any) -> dict[str, Any]:
     user = getattr(site, "cli_user", None)
     if not user:
         return {"ok": None, "detail": "no cli_user (the container's or SSH user)"}
-    res = site.runner.run(["true"], cwd=site.root, timeout=60, user=user)
+    # `true` changes nothing: a read snapshot keeps what it has read (run() would forget it all).
+    run = getattr(site.runner, "run_read_only", site.runner.run)
+    res = run(["true"], cwd=site.root, timeout=60, user=user)
     if res.rc != 0:
         detail = (res.stderr.strip() or res.stdout.strip() or "no output")[-200:]
         raise _fail(
@@ -248,13 +248,15 @@ def prove(
     activation: str,
     modules: dict[str, bool],
     clock_skew: float | None,
+    cli_user_proof: InBackground[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """Every proof, raised in this order; cli_user_proof is prove_cli_user(site) already under way."""
     proofs: dict[str, Any] = {
         "clock": prove_clock(clock_skew),
         "consumer_expiry": prove_expiry(db),
         "listener": prove_listener(plan),
         "probe": prove_probe(site, plan),
-        "cli_user": prove_cli_user(site),
+        "cli_user": cli_user_proof.result() if cli_user_proof is not None else prove_cli_user(site),
         "delivery": prove_delivery(plan),
     }
     if activation == "cli":

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from ansible.module_utils import magento_doctor as doctor
 from ansible.module_utils import magento_integrations as mi
-from ansible.module_utils.magento_common import SiteParams
+from ansible.module_utils.magento_common import ModuleFailure, SiteParams
 from ansible.module_utils.magento_doctor import clock_skew_seconds, integration_report
 from ansible.module_utils.magento_env_php import EnvConfig
 from replay_admin import ReplayAdmin
@@ -278,3 +278,21 @@ def test_if_renewing_logs_in_only_after_a_check_that_renews_the_credentials(
     assert (out["checks"]["admin_login"]["ok"] is True) is logs_in
     assert (out["checks"]["admin_login"].get("detail") or "").startswith("deferred") is not logs_in
     assert out["checks"]["admin_login"].get("deferred", False) is not logs_in
+
+
+def test_the_failures_of_a_store_that_is_down_come_in_the_order_of_the_checks(monkeypatch) -> None:
+    """The storefront's GET runs while env.php is read, but its failure is taken at the HTTP check: with
+    the DB down too, the DB's failure is the one raised, and without fail_on both are named in order."""
+    monkeypatch.setattr(doctor, "site_from_params", lambda params: EnvOnlySite({}))
+    params = SiteParams(runner="local", base_url="http://127.0.0.1:1/", http_timeout=5)
+    with pytest.raises(ModuleFailure) as err:
+        doctor.collect(params, fail_on="connection")
+    assert err.value.message.startswith("cannot connect to the database at 127.0.0.1:1")
+    assert err.value.details["checks"]["env_php"]["ok"] is True and "http" not in err.value.details["checks"]
+    out = doctor.collect(params, fail_on="never")
+    assert out["checks"]["db"]["ok"] is False and out["checks"]["http"]["ok"] is False
+    assert out["problems"][0].startswith("cannot connect to the database")
+    assert (
+        out["problems"][1].startswith("HTTP GET http://127.0.0.1:1/ failed")
+        and "start the store" in out["problems"][1]
+    )

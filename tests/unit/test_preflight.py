@@ -162,6 +162,54 @@ def test_listener_port_mismatch_and_busy_port() -> None:
     assert pf.prove_listener(forwarded)["ok"] is True
 
 
+def test_the_listener_proof_leaves_the_port_free_and_starts_no_thread() -> None:
+    """The preflight binds and lets go at once: the handshake's listener binds the same port right after,
+    and no server thread is left whose shutdown waits for its next poll."""
+    import threading
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    before = threading.active_count()
+    assert pf.prove_listener(pf.RunPlan(endpoint_url=f"http://127.0.0.1:{port}/endpoint"))["port"] == port
+    assert threading.active_count() == before
+    again = socket.socket()
+    try:
+        again.bind(("127.0.0.1", port))  # free: the proof's socket is closed
+    finally:
+        again.close()
+
+
+def test_the_cli_user_proof_keeps_what_a_read_snapshot_has_read(tmp_path) -> None:
+    """`true` as the CLI user changes no file: the files the preflight read stay read (run() would make
+    the snapshot forget them all, and the handshake check read env.php and config.php again)."""
+    from ansible.module_utils.magento_read_snapshot import ReadSnapshot
+    from ansible.module_utils.magento_runners import LocalRunner
+    from ansible.module_utils.magento_site import Site
+
+    class Counting(LocalRunner):
+        def __init__(self) -> None:
+            self.reads = 0
+            self.users: list[str | None] = []
+
+        def read_file(self, path: str) -> bytes | None:
+            self.reads += 1
+            return super().read_file(path)
+
+        def run(self, argv, cwd=None, timeout=60, user=None):  # type: ignore[no-untyped-def]
+            self.users.append(user)
+            return super().run(argv, cwd=cwd, timeout=timeout, user=None)  # no su here
+
+    (tmp_path / "f").write_bytes(b"x")
+    inner = Counting()
+    site = Site(ReadSnapshot(inner), str(tmp_path), cli_user="magento")
+    site.runner.read_file(str(tmp_path / "f"))
+    assert pf.prove_cli_user(site) == {"ok": True, "user": "magento"}
+    site.runner.read_file(str(tmp_path / "f"))
+    assert inner.reads == 1 and inner.users == ["magento"]
+
+
 def test_clock_ahead_beyond_the_nonce_window_fails() -> None:
     """oauth/request_timestamp_700s_ahead.json: 700 s ahead is refused by the real store."""
     assert recording("oauth/request_timestamp_700s_ahead.json").status == 401
