@@ -134,3 +134,37 @@ def test_a_library_that_fails_to_import_is_left_for_the_module_to_report(tmp_pat
     module.write_text("import json\nimport no_such_library_here\n")
     assert preload.preload(str(module)) == ["json"]
     assert "no_such_library_here" not in sys.modules
+
+
+WORKER_TEMPLATES = """
+import os, sys
+sys.path.insert(0, {callbacks!r})
+import preload
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+if {warm!r}:
+    assert preload.load_template_plugins() > 0
+pid = os.fork()
+if pid == 0:  # what an Ansible worker does: a fresh templar in a forked process
+    before = set(sys.modules)
+    value = Templar(loader=DataLoader()).template(trust_as_template("{{{{ [1, 2] | difference([1]) }}}}"))
+    loaded = sorted(m for m in set(sys.modules) - before if m.startswith(("ansible.plugins.filter", "ansible.plugins.test")))
+    print(value, loaded)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_forked_worker_finds_the_filter_plugins_loaded(warm: bool) -> None:
+    """load_template_plugins (the callback's play start) loads them in the controller: a worker's template
+    then imports no filter plugin of its own; without it, the worker imports mathstuff for `difference`."""
+    code = WORKER_TEMPLATES.format(callbacks=str(PROJECT / "plugins" / "callback"), warm=warm)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    value, _, loaded = proc.stdout.strip().partition(" ")
+    assert value == "[2]"
+    if warm:
+        assert loaded == "[]"
+    else:
+        assert "ansible.plugins.filter.mathstuff" in loaded
