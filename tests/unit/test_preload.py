@@ -149,7 +149,8 @@ pid = os.fork()
 if pid == 0:  # what an Ansible worker does: a fresh templar in a forked process
     before = set(sys.modules)
     value = Templar(loader=DataLoader()).template(trust_as_template("{{{{ [1, 2] | difference([1]) }}}}"))
-    loaded = sorted(m for m in set(sys.modules) - before if m.startswith(("ansible.plugins.filter", "ansible.plugins.test")))
+    new = set(sys.modules) - before
+    loaded = sorted(m for m in new if m.startswith(("ansible.plugins.filter", "ansible.plugins.test")))
     print(value, loaded)
     os._exit(0)
 os.waitpid(pid, 0)
@@ -161,7 +162,8 @@ def test_a_forked_worker_finds_the_filter_plugins_loaded(warm: bool) -> None:
     """load_template_plugins (the callback's play start) loads them in the controller: a worker's template
     then imports no filter plugin of its own; without it, the worker imports mathstuff for `difference`."""
     code = WORKER_TEMPLATES.format(callbacks=str(PROJECT / "plugins" / "callback"), warm=warm)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    argv = [sys.executable, "-c", code]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=120)
     value, _, loaded = proc.stdout.strip().partition(" ")
     assert value == "[2]"
     if warm:
