@@ -101,7 +101,7 @@ def load_template_plugins() -> int:
     loaded = 0
     for loader in (filter_loader, test_loader):
         try:
-            loaded += sum(1 for _ in loader.all())
+            loaded += len(list(loader.all()))
         except Exception:  # noqa: S112 - only a head start: a worker loads what it uses anyway
             continue
     return loaded
