@@ -209,9 +209,7 @@ def prove_cli_user(site: Any) -> dict[str, Any]:
     user = getattr(site, "cli_user", None)
     if not user:
         return {"ok": None, "detail": "no cli_user (the container's or SSH user)"}
-    # `true` changes nothing: a read snapshot keeps what it has read (run() would forget it all).
-    run = getattr(site.runner, "run_read_only", site.runner.run)
-    res = run(["true"], cwd=site.root, timeout=60, user=user)
+    res = site.run_read_only(["true"], user=user)  # `true` changes nothing
     if res.rc != 0:
         detail = (res.stderr.strip() or res.stdout.strip() or "no output")[-200:]
         raise _fail(

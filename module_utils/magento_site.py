@@ -7,6 +7,7 @@ Public API (stable):
         env_reader: "parser" (a plain literal) or "php" (how env() read env.php), env_reader_note: why php
         module_dir(V_M) -> str;  acl_xml_files() / webapi_xml_files() -> list[AclFile(module, path, content)]
         cli(args, timeout=600) -> CommandResult;  owner() -> "uid:gid" of the Magento root
+        run_read_only(argv, timeout=60, user=None) -> CommandResult   in the root, keeping a snapshot's reads
         prefetch(module_dirs)  in a read snapshot over Docker: env.php, config.php, the ACL and REST trees
                                and module_dirs read in one round trip, in the background
     site_from_params(SiteParams) -> Site
@@ -130,14 +131,18 @@ class Site:
         first = self.cli_command[0] if self.cli_command else ""
         return first if posixpath.basename(first).startswith("php") else "php"
 
+    def run_read_only(self, argv: list[str], timeout: int = 60, user: str | None = None) -> CommandResult:
+        """A command in the Magento root that changes no file: in a read snapshot it keeps what was read
+        (run() forgets it all) and may run beside a prefetch."""
+        run = getattr(self.runner, "run_read_only", self.runner.run)
+        return run(argv, cwd=self.root, timeout=timeout, user=user)
+
     def env_via_php(self) -> tuple[EnvConfig | None, str | None]:
         """env.php as PHP itself reads it (PHP_ENV_JSON run in the Magento root through the runner), or
         (None, why not) when no PHP CLI runs there or it could not read the file."""
         argv = [self.php_binary(), "-d", "display_errors=stderr", "-d", "log_errors=0", "-r", PHP_ENV_JSON]
-        # It only reads: in a snapshot it keeps what was read and runs beside a prefetch.
-        run = getattr(self.runner, "run_read_only", self.runner.run)
         try:
-            res = run(argv, cwd=self.root, timeout=60)
+            res = self.run_read_only(argv)
         except ModuleFailure as exc:  # LocalRunner: no such program; either runner: a timeout
             return None, f"no PHP CLI runs where the module runs ({exc.message.split(';')[0]})"
         if res.rc in (126, 127):
