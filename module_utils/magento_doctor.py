@@ -221,7 +221,7 @@ def collect(
         if plan is not None:
             cli_user_proof = InBackground(lambda: prove_cli_user(site))
         env = site.env()
-        # read_with php: PHP itself read it (exact); parser: no PHP CLI where the module runs (note says why).
+        # read_with parser: the plain literal Magento writes; php: more than a literal (the note says why).
         checks["env_php"] = {"ok": True, "read_with": site.env_reader}
         if site.env_reader_note:
             checks["env_php"]["note"] = site.env_reader_note

@@ -9,7 +9,8 @@ Public API (stable):
                   resources, format, cli_helper_src, endpoint, listen_timeout,
                   credentials_path)
     plan_from_params(dict | None) -> RunPlan | None
-    prove(site, env, db, plan, activation, clock_skew) -> dict     the proofs, for RV(checks.plan)
+    prove(site, env, db, plan, activation, modules, clock_skew, cli_user_proof) -> dict
+                                                   the proofs, for RV(checks.plan)
 """
 
 from __future__ import annotations
@@ -246,15 +247,16 @@ def prove(
     activation: str,
     modules: dict[str, bool],
     clock_skew: float | None,
-    cli_user_proof: InBackground[dict[str, Any]] | None = None,
+    cli_user_proof: InBackground[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Every proof, raised in this order; cli_user_proof is prove_cli_user(site) already under way."""
+    """Every proof, raised in this order; cli_user_proof is prove_cli_user(site), started by the caller
+    while it read the site."""
     proofs: dict[str, Any] = {
         "clock": prove_clock(clock_skew),
         "consumer_expiry": prove_expiry(db),
         "listener": prove_listener(plan),
         "probe": prove_probe(site, plan),
-        "cli_user": cli_user_proof.result() if cli_user_proof is not None else prove_cli_user(site),
+        "cli_user": cli_user_proof.result(),
         "delivery": prove_delivery(plan),
     }
     if activation == "cli":
