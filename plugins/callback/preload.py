@@ -15,9 +15,9 @@ description:
     paid it ten times per task on a two-core machine.
   - At the start of a task whose module is one of this project's, this callback imports what that module
     imports, once, in the controller process; every worker forked afterwards inherits the loaded modules.
-  - At the start of each play it loads Ansible's filter and test plugins once, for the same reason. Each
-    worker otherwise loaded again the ones its task's templates use, about 15 ms of CPU per task (most of
-    what a skipped task costs).
+  - At the start of the first play it loads Ansible's filter and test plugins once, for the same reason.
+    Each worker otherwise loaded again the ones its task's templates use, about 15 ms of CPU per task
+    (most of what a skipped task costs).
   - It changes no result and no output. A library that fails to import is left alone, for the module to
     report in its own words. It does nothing for a module that runs on a remote host (its own Python
     imports there).
@@ -59,9 +59,12 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seen: set[str] = set()
+        self._templating_loaded = False
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
-        if self.get_option("enabled"):
+        # Once: a later play's workers are forked from this same process.
+        if not self._templating_loaded and self.get_option("enabled"):
+            self._templating_loaded = True
             load_template_plugins()
 
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
